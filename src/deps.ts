@@ -1,0 +1,90 @@
+import type { Config } from "./config.js";
+import { createArgon2Hasher } from "./crypto/argon2-hasher.js";
+import type { Semaphore } from "./crypto/semaphore.js";
+import { createVault, loadOrCreateLocalMasterKey, VaultError } from "./crypto/vault.js";
+import { systemClock } from "./domain/clock.js";
+import { createSigningKeys } from "./domain/keys.js";
+import { createPasswordStrength } from "./domain/password-strength.js";
+import type { Clock } from "./domain/ports.js";
+import type { AppDeps } from "./http/app.js";
+import { createLogger } from "./logger.js";
+import { connectRedis, inProcessRedis } from "./redis/connection.js";
+import { openDatabase, type DatabaseHandle } from "./store/db.js";
+import { createPostgresStore } from "./store/postgres-store.js";
+import type { Options as Argon2Options } from "@node-rs/argon2";
+import type { Logger as PinoLogger } from "pino";
+
+export interface Deps extends AppDeps {
+  config: Config;
+  logger: PinoLogger;
+  database: DatabaseHandle;
+  hashing: Semaphore;
+  close(): Promise<void>;
+}
+
+export interface DepsOverrides {
+  clock?: Clock;
+  logger?: PinoLogger;
+  /** PGlite in memory instead of DATA_DIR (tests). */
+  inMemoryDatabase?: boolean;
+  /** Weaker argon2 parameters (tests of the rehash upgrade). */
+  argon2Params?: Argon2Options;
+}
+
+/** THE composition root: the only place that builds infrastructure. Nothing else opens a connection. */
+export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
+  const logger = overrides.logger ?? createLogger({ level: config.logLevel });
+  const clock = overrides.clock ?? systemClock;
+
+  let masterKeys = config.masterKeys;
+  if (!masterKeys) {
+    const local = loadOrCreateLocalMasterKey(config.dataDir);
+    if (local.created) logger.warn({ path: local.path }, "generated a development master key (mode 0600); set TESSERA_MASTER_KEY in production");
+    masterKeys = [local.key];
+  }
+  const vault = createVault(masterKeys);
+
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: overrides.inMemoryDatabase ? null : config.dataDir });
+  try {
+    await database.migrate();
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const store = createPostgresStore(database.db);
+  await assertMasterKeyOpensKeys(store, vault);
+
+  const redis = config.redisUrl ? connectRedis(config.redisUrl) : inProcessRedis;
+  const hasher = await createArgon2Hasher({ concurrency: config.passwordHashConcurrency, queueLimit: config.passwordHashQueueLimit, ...(overrides.argon2Params ? { params: overrides.argon2Params } : {}) });
+
+  return {
+    config,
+    logger,
+    clock,
+    database,
+    store,
+    vault,
+    redis,
+    hasher,
+    hashing: hasher.semaphore,
+    keys: createSigningKeys({ store, vault, clock }),
+    strength: createPasswordStrength(),
+    publicUrl: config.publicUrl,
+    bodyLimitBytes: config.bodyLimitBytes,
+    async close() {
+      await Promise.allSettled([redis.close(), database.close()]);
+    },
+  };
+}
+
+/** A wrong master key is a start-up error naming the problem, not a crash at the first login. */
+async function assertMasterKeyOpensKeys(store: ReturnType<typeof createPostgresStore>, vault: ReturnType<typeof createVault>) {
+  const sample = await store.signingKeys.newestCurrent();
+  if (!sample) return;
+  try {
+    vault.decrypt(sample.privateKeyEncrypted, sample.kid);
+  } catch (error) {
+    const reason = error instanceof VaultError ? error.message : String(error);
+    throw new VaultError(`the configured master key cannot open the stored signing keys: ${reason}. Check TESSERA_MASTER_KEY / TESSERA_MASTER_KEYS (or DATA_DIR/master.key).`);
+  }
+}

@@ -1,0 +1,99 @@
+import { randomUUID } from "node:crypto";
+import { compactVerify, decodeProtectedHeader, SignJWT } from "jose";
+import { epochSeconds } from "./clock.js";
+import type { SigningKeys } from "./keys.js";
+import type { Project, Session, User } from "./types.js";
+
+export const SESSION_CLAIM = "https://stytch.com/session";
+
+/** Claims a caller can never set through custom claims. */
+export const RESERVED_CLAIMS = new Set(["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "typ", "azp", "scope", SESSION_CLAIM]);
+export const isReservedClaim = (name: string) => RESERVED_CLAIMS.has(name) || name.startsWith("https://stytch.com/");
+
+/** RFC 8725: cap the size before parsing anything. */
+const MAX_JWT_BYTES = 8 * 1024;
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/** Header parameters that would make a verifier fetch keys or change how it reads the token. */
+const FORBIDDEN_HEADERS = ["jku", "x5u", "jwk", "x5c", "crit", "b64"];
+
+export function issuerFor(project: Project, publicUrl: string): string {
+  return project.settings.issuerFormat === "stytch" ? `stytch.com/${project.projectId}` : publicUrl;
+}
+
+export function sessionClaim(session: Session, user: User) {
+  return {
+    id: session.sessionId,
+    started_at: session.startedAt.toISOString(),
+    last_accessed_at: session.lastAccessedAt.toISOString(),
+    expires_at: session.expiresAt.toISOString(),
+    attributes: session.attributes,
+    authentication_factors: session.authenticationFactors,
+    roles: user.roles,
+  };
+}
+
+export interface MintedJwt {
+  jwt: string;
+  issuedAt: Date;
+  expiresAt: Date;
+}
+
+export async function mintSessionJwt(
+  deps: { keys: SigningKeys; publicUrl: string },
+  project: Project,
+  session: Session,
+  user: User,
+  now: Date,
+): Promise<MintedJwt> {
+  const signer = await deps.keys.signer(project.projectId);
+  const iat = epochSeconds(now);
+  // exp never outlives the session: a JWT must not vouch for a session past its expiry.
+  const exp = Math.min(iat + project.settings.jwtLifetimeSeconds, epochSeconds(session.expiresAt));
+  const jwt = await new SignJWT({ ...session.customClaims, [SESSION_CLAIM]: sessionClaim(session, user) })
+    .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: "JWT" })
+    .setIssuer(issuerFor(project, deps.publicUrl))
+    .setAudience([project.projectId])
+    .setSubject(user.userId)
+    .setIssuedAt(iat)
+    .setNotBefore(iat)
+    .setExpirationTime(exp)
+    .setJti(randomUUID())
+    .sign(signer.key);
+  return { jwt, issuedAt: new Date(iat * 1000), expiresAt: new Date(exp * 1000) };
+}
+
+/**
+ * Reads the session id from a JWT whose signature verifies with a published key of the project,
+ * whether or not it has expired: the exchange then decides from Postgres whether the session lives.
+ * Returns null for anything else, without saying which check failed.
+ */
+export async function sessionIdFromJwt(
+  deps: { keys: SigningKeys; publicUrl: string },
+  project: Project,
+  jwt: string,
+): Promise<{ sessionId: string; userId: string } | null> {
+  if (jwt.length > MAX_JWT_BYTES || !COMPACT_JWS.test(jwt)) return null;
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(jwt);
+  } catch {
+    return null;
+  }
+  if (typeof header.kid !== "string" || FORBIDDEN_HEADERS.some((h) => h in header)) return null;
+  const verifier = await deps.keys.verifier(project.projectId, header.kid);
+  if (!verifier || header.alg !== verifier.alg) return null;
+  let payload: Record<string, unknown>;
+  try {
+    const verified = await compactVerify(jwt, verifier.key, { algorithms: [verifier.alg] });
+    payload = JSON.parse(new TextDecoder().decode(verified.payload)) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  const aud = payload.aud;
+  const audiences = Array.isArray(aud) ? aud : [aud];
+  const issuers = [deps.publicUrl, `stytch.com/${project.projectId}`];
+  const claim = payload[SESSION_CLAIM] as { id?: unknown } | undefined;
+  if (!audiences.includes(project.projectId) || !issuers.includes(payload.iss as string)) return null;
+  if (typeof payload.sub !== "string" || typeof claim?.id !== "string") return null;
+  return { sessionId: claim.id, userId: payload.sub };
+}

@@ -1,0 +1,134 @@
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from "jose";
+import type { Clock, Store, Vault } from "./ports.js";
+import type { JwtAlgorithm, SigningKeyRecord } from "./types.js";
+
+/** Public JWK as served in the JWKS. */
+export type PublicJwk = JWK & { kid: string; alg: JwtAlgorithm; use: "sig" };
+
+const generateOptions = {
+  RS256: { modulusLength: 2048, extractable: true },
+  ES256: { extractable: true },
+  EdDSA: { crv: "Ed25519", extractable: true },
+} as const;
+
+export async function createSigningKey(
+  deps: { store: Store; vault: Vault; clock: Clock },
+  projectId: string,
+  alg: JwtAlgorithm,
+  state: SigningKeyRecord["state"],
+): Promise<SigningKeyRecord> {
+  const { publicKey, privateKey } = await generateKeyPair(alg, generateOptions[alg]);
+  const publicJwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(publicJwk);
+  const now = deps.clock.now();
+  const record: SigningKeyRecord = {
+    kid,
+    projectId,
+    alg,
+    publicJwk: { ...publicJwk, kid, alg, use: "sig" },
+    privateKeyEncrypted: deps.vault.encrypt(JSON.stringify(await exportJWK(privateKey)), kid),
+    state,
+    createdAt: now,
+    activatedAt: state === "current" ? now : null,
+  };
+  await deps.store.signingKeys.insert(record);
+  await deps.store.events.record({ projectId, type: "key.created", actor: "system", details: { kid, alg, state } });
+  return record;
+}
+
+export interface Signer {
+  kid: string;
+  alg: JwtAlgorithm;
+  key: CryptoKey;
+}
+
+export interface Verifier {
+  alg: JwtAlgorithm;
+  key: CryptoKey;
+}
+
+/** Decrypted, imported keys of the projects this process serves, cached per instance. */
+export interface SigningKeys {
+  signer(projectId: string): Promise<Signer>;
+  /** A published (not retired) key of the project, or null. Pins the algorithm to the key. */
+  verifier(projectId: string, kid: string): Promise<Verifier | null>;
+  jwks(projectId: string): Promise<PublicJwk[]>;
+  invalidate(projectId: string): void;
+}
+
+interface ProjectKeys {
+  loadedAtMs: number;
+  records: SigningKeyRecord[];
+  signer: Promise<Signer> | null;
+  verifiers: Map<string, Promise<Verifier>>;
+}
+
+/**
+ * `cacheSeconds` bounds how long another instance's rotation takes to reach this one; an unknown
+ * kid reloads early, at most once per `unknownKidCooldownSeconds`, so forged kids cannot hammer the database.
+ */
+export function createSigningKeys(
+  deps: { store: Store; vault: Vault; clock: Clock },
+  options: { cacheSeconds: number; unknownKidCooldownSeconds: number } = { cacheSeconds: 30, unknownKidCooldownSeconds: 5 },
+): SigningKeys {
+  const cache = new Map<string, Promise<ProjectKeys>>();
+
+  const load = async (projectId: string): Promise<ProjectKeys> => ({
+    loadedAtMs: deps.clock.now().getTime(),
+    records: await deps.store.signingKeys.listPublished(projectId),
+    signer: null,
+    verifiers: new Map(),
+  });
+
+  const keysOf = async (projectId: string, maxAgeSeconds = options.cacheSeconds): Promise<ProjectKeys> => {
+    const cached = cache.get(projectId);
+    if (cached) {
+      const entry = await cached.catch(() => null);
+      if (entry && deps.clock.now().getTime() - entry.loadedAtMs < maxAgeSeconds * 1000) return entry;
+    }
+    const fresh = load(projectId);
+    cache.set(projectId, fresh);
+    fresh.catch(() => cache.delete(projectId));
+    return fresh;
+  };
+
+  const importPrivate = async (record: SigningKeyRecord): Promise<Signer> => {
+    const jwk = JSON.parse(deps.vault.decrypt(record.privateKeyEncrypted, record.kid)) as JWK;
+    return { kid: record.kid, alg: record.alg, key: (await importJWK(jwk, record.alg)) as CryptoKey };
+  };
+
+  return {
+    async signer(projectId) {
+      const keys = await keysOf(projectId);
+      if (!keys.signer) {
+        const current = keys.records.find((r) => r.state === "current");
+        if (!current) throw new Error(`project ${projectId} has no current signing key`);
+        keys.signer = importPrivate(current);
+      }
+      return keys.signer;
+    },
+    async verifier(projectId, kid) {
+      let keys = await keysOf(projectId);
+      let record = keys.records.find((r) => r.kid === kid);
+      if (!record) {
+        keys = await keysOf(projectId, options.unknownKidCooldownSeconds);
+        record = keys.records.find((r) => r.kid === kid);
+      }
+      if (!record) return null;
+      let verifier = keys.verifiers.get(kid);
+      if (!verifier) {
+        const { alg, publicJwk } = record;
+        verifier = importJWK(publicJwk as JWK, alg).then((key) => ({ alg, key: key as CryptoKey }));
+        keys.verifiers.set(kid, verifier);
+      }
+      return verifier;
+    },
+    async jwks(projectId) {
+      const keys = await keysOf(projectId);
+      return keys.records.map((r) => r.publicJwk as PublicJwk);
+    },
+    invalidate(projectId) {
+      cache.delete(projectId);
+    },
+  };
+}

@@ -1,0 +1,136 @@
+import type { AuditEvent, Project, ProjectSettings, Session, SigningKeyRecord, User } from "./types.js";
+
+/**
+ * Storage ports. One Postgres implementation (src/store) serves both the real server and the
+ * embedded PGlite twin. Each method is shaped by the query that needs it.
+ */
+
+export interface ProjectRepo {
+  create(input: { projectId: string; name: string; settings: ProjectSettings }): Promise<Project>;
+  get(projectId: string): Promise<Project | null>;
+  list(): Promise<Project[]>;
+  count(): Promise<number>;
+  addSecret(input: { secretId: string; projectId: string; secretHash: string }): Promise<void>;
+  /** Live (not revoked) secret hashes of a project, for constant-time comparison. */
+  liveSecrets(projectId: string): Promise<{ secretId: string; secretHash: string; lastUsedAt: Date | null }[]>;
+  /** Records use at most once a minute per secret: a conditional write, skipped when recent. */
+  touchSecret(secretId: string, now: Date): Promise<void>;
+  /** Returns false when no live secret had that id in that project. */
+  revokeSecret(projectId: string, secretId: string, now: Date): Promise<boolean>;
+  addPublicToken(input: { publicToken: string; projectId: string }): Promise<void>;
+}
+
+export interface UserSearch {
+  emails?: string[];
+  emailFuzzy?: string;
+  userIds?: string[];
+  status?: "active" | "pending";
+  createdAfter?: Date;
+  createdBefore?: Date;
+  nameFuzzy?: string;
+  /** Keyset cursor: results strictly after this (created_at, user_id). */
+  after?: { createdAt: Date; userId: string };
+  limit: number;
+}
+
+export interface UserRepo {
+  /** Throws DuplicateEmailError when a live user of the project has that email. */
+  create(user: Omit<User, "passwordId" | "passwordRequiresReset">, password?: { passwordId: string; hash: string }): Promise<User>;
+  /** Live (not deleted) user. */
+  get(projectId: string, userId: string): Promise<User | null>;
+  /** Live user by email (case-insensitive), with its password hash, for logins. */
+  findByEmailForLogin(projectId: string, email: string): Promise<{ user: User; passwordHash: string | null } | null>;
+  update(projectId: string, userId: string, patch: Partial<Pick<User, "firstName" | "middleName" | "lastName" | "roles" | "trustedMetadata" | "untrustedMetadata" | "externalId">>, now: Date): Promise<User | null>;
+  /** Marks the user deleted and frees its email. Returns false when there was no live user. */
+  markDeleted(projectId: string, userId: string, now: Date): Promise<boolean>;
+  setPassword(userId: string, password: { passwordId: string; hash: string }, now: Date): Promise<void>;
+  search(projectId: string, query: UserSearch): Promise<{ users: User[]; total: number }>;
+}
+
+export interface SessionWithUser {
+  session: Session;
+  /** The user row, deleted or not, so a refusal can say why. */
+  user: User;
+}
+
+export interface SessionRepo {
+  create(session: Session & { tokenHash: string }): Promise<void>;
+  /** The exchange's hot read: session and user in one query. */
+  findByTokenHash(projectId: string, tokenHash: string): Promise<SessionWithUser | null>;
+  findById(projectId: string, sessionId: string): Promise<SessionWithUser | null>;
+  /** Writes only the given fields; the caller decides when a write is due. */
+  update(sessionId: string, patch: Partial<Pick<Session, "lastAccessedAt" | "expiresAt" | "authenticationFactors" | "customClaims">>): Promise<void>;
+  /** Returns the ids it revoked (those that were live). */
+  revoke(projectId: string, sessionId: string, reason: string, now: Date): Promise<boolean>;
+  revokeAllForUser(projectId: string, userId: string, reason: string, now: Date, exceptSessionId?: string): Promise<string[]>;
+  listLive(projectId: string, userId: string, now: Date): Promise<Session[]>;
+}
+
+export interface SigningKeyRepo {
+  insert(key: SigningKeyRecord): Promise<void>;
+  /** Keys in states next, current, previous (published in the JWKS). */
+  listPublished(projectId: string): Promise<SigningKeyRecord[]>;
+  /** The most recently activated current key of any project: the start-up probe of the master key. */
+  newestCurrent(): Promise<SigningKeyRecord | null>;
+}
+
+export interface EventLog {
+  record(event: AuditEvent): Promise<void>;
+}
+
+export interface Store {
+  projects: ProjectRepo;
+  users: UserRepo;
+  sessions: SessionRepo;
+  signingKeys: SigningKeyRepo;
+  events: EventLog;
+  /** Runs `work` in one transaction; the store it gets is bound to that transaction. */
+  transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
+  /** Cheap liveness probe for /readyz. */
+  ping(): Promise<void>;
+}
+
+export class DuplicateEmailError extends Error {
+  constructor() {
+    super("duplicate email");
+    this.name = "DuplicateEmailError";
+  }
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+/** Encrypts private keys at rest (AES-256-GCM under the master key); `aad` binds the ciphertext to its key id. */
+export interface Vault {
+  encrypt(plaintext: string, aad: string): string;
+  decrypt(envelope: string, aad: string): string;
+}
+
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  /** Always does the full work, even for the dummy hash of an unknown email. */
+  verify(hash: string, password: string): Promise<boolean>;
+  /** True when the hash was made with weaker parameters than the current ones. */
+  needsRehash(hash: string): boolean;
+  /** A valid hash of a random password: verifying against it costs what a real login costs. */
+  readonly dummyHash: string;
+}
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** What domain functions may ask for; each takes a `Pick` of the few it needs. */
+export interface DomainDeps {
+  store: Store;
+  clock: Clock;
+  keys: import("./keys.js").SigningKeys;
+  vault: Vault;
+  hasher: PasswordHasher;
+  strength: import("./password-strength.js").PasswordStrength;
+  /** The server's public base URL: the default JWT issuer. */
+  publicUrl: string;
+}

@@ -1,0 +1,118 @@
+/** Domain records. Plain data; the HTTP layer maps them to the Stytch wire format. */
+
+export type JwtAlgorithm = "RS256" | "ES256" | "EdDSA";
+export type ProjectEnv = "test" | "live";
+
+export interface ProjectSettings {
+  defaultSessionDurationMinutes: number;
+  maxSessionDurationMinutes: number;
+  /** A session dies after this many minutes without an authenticate; null: never idles out. */
+  idleTimeoutMinutes: number | null;
+  /** No session lives or is extended past started_at + this; null: no cap beyond max duration. */
+  absoluteLifetimeMinutes: number | null;
+  jwtLifetimeSeconds: number;
+  jwtAlgorithm: JwtAlgorithm;
+  /** "public_url": iss is PUBLIC_URL; "stytch": iss is `stytch.com/<project_id>`. */
+  issuerFormat: "public_url" | "stytch";
+  allowedOrigins: string[];
+  cookieDomain: string | null;
+  selfSignUp: boolean;
+}
+
+export interface Project {
+  projectId: string;
+  name: string;
+  env: ProjectEnv;
+  settings: ProjectSettings;
+  createdAt: Date;
+}
+
+export interface User {
+  userId: string;
+  projectId: string;
+  email: string | null;
+  emailId: string | null;
+  emailVerified: boolean;
+  firstName: string | null;
+  middleName: string | null;
+  lastName: string | null;
+  status: "active" | "pending" | "deleted";
+  roles: string[];
+  trustedMetadata: Record<string, unknown>;
+  untrustedMetadata: Record<string, unknown>;
+  externalId: string | null;
+  passwordId: string | null;
+  passwordRequiresReset: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface AuthenticationFactor {
+  type: string;
+  delivery_method: string;
+  last_authenticated_at: string;
+  created_at: string;
+  updated_at: string;
+  [extra: string]: unknown;
+}
+
+export interface SessionAttributes {
+  ip_address?: string;
+  user_agent?: string;
+}
+
+export interface Session {
+  sessionId: string;
+  projectId: string;
+  userId: string;
+  startedAt: Date;
+  lastAccessedAt: Date;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  revokedReason: string | null;
+  attributes: SessionAttributes;
+  authenticationFactors: AuthenticationFactor[];
+  customClaims: Record<string, unknown>;
+}
+
+export interface SigningKeyRecord {
+  kid: string;
+  projectId: string;
+  alg: JwtAlgorithm;
+  publicJwk: Record<string, unknown>;
+  privateKeyEncrypted: string;
+  state: "next" | "current" | "previous" | "retired";
+  createdAt: Date;
+  activatedAt: Date | null;
+}
+
+/** Who asked: recorded on audit events and as session attributes. */
+export interface RequestContext {
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+}
+
+export interface AuditEvent {
+  projectId: string;
+  type:
+    | "login.succeeded"
+    | "login.failed"
+    | "session.created"
+    | "session.extended"
+    | "session.revoked"
+    | "user.created"
+    | "user.updated"
+    | "user.deleted"
+    | "password.changed"
+    | "key.created"
+    | "secret.created"
+    | "secret.revoked"
+    | "project.created"
+    | "public_token.created";
+  userId?: string | null | undefined;
+  sessionId?: string | null | undefined;
+  actor?: string | null | undefined;
+  ip?: string | null | undefined;
+  userAgent?: string | null | undefined;
+  details?: Record<string, unknown>;
+}

@@ -1,0 +1,117 @@
+import { TesseraError } from "../errors.js";
+import { assertJsonObject, mergeDeletingNulls } from "./json-objects.js";
+import { DuplicateEmailError, type DomainDeps, type UserRepo, type UserSearch } from "./ports.js";
+import { revokeUserSessions } from "./sessions.js";
+import { newId } from "./tokens.js";
+import type { Project, RequestContext, User } from "./types.js";
+
+export const METADATA_LIMITS = { maxBytes: 16 * 1024, maxDepth: 8 } as const;
+/** RFC 5321 caps an address at 254 octets; anything longer cannot be delivered. */
+const MAX_EMAIL_LENGTH = 254;
+// Pragmatic shape check (one @, a dot in the domain, no spaces or controls); deliverability is not ours to judge.
+const EMAIL = /^[^\s@\u0000-\u001f\u007f]+@[^\s@\u0000-\u001f\u007f]+\.[^\s@\u0000-\u001f\u007f]+$/u;
+
+export function normalizeEmail(raw: string): string {
+  const email = raw.trim();
+  if (email.length > MAX_EMAIL_LENGTH || !EMAIL.test(email) || !email.isWellFormed()) {
+    throw new TesseraError("invalid_email");
+  }
+  return email;
+}
+
+export interface UserProfile {
+  name?: { first_name?: string | undefined; middle_name?: string | undefined; last_name?: string | undefined } | undefined;
+  trustedMetadata?: unknown;
+  untrustedMetadata?: unknown;
+  externalId?: string | undefined;
+  roles?: string[] | undefined;
+}
+
+function checkedMetadata(value: unknown, what: string): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  assertJsonObject(value, METADATA_LIMITS, "invalid_metadata", what);
+  return value;
+}
+
+/** Creates a user, with a password hash when given. A taken email is `duplicate_email`. */
+export async function createUser(
+  deps: Pick<DomainDeps, "store" | "clock">,
+  project: Project,
+  input: UserProfile & { email?: string | undefined; pending?: boolean | undefined; passwordHash?: string },
+  context: RequestContext = {},
+): Promise<User> {
+  const email = input.email === undefined ? null : normalizeEmail(input.email);
+  const trusted = checkedMetadata(input.trustedMetadata, "trusted_metadata") ?? {};
+  const untrusted = checkedMetadata(input.untrustedMetadata, "untrusted_metadata") ?? {};
+  const now = deps.clock.now();
+  try {
+    const user = await deps.store.users.create(
+      {
+        userId: newId("user", project.env),
+        projectId: project.projectId,
+        email,
+        emailId: email ? newId("email", project.env) : null,
+        emailVerified: false,
+        firstName: input.name?.first_name ?? null,
+        middleName: input.name?.middle_name ?? null,
+        lastName: input.name?.last_name ?? null,
+        status: input.pending ? "pending" : "active",
+        roles: input.roles ?? [],
+        trustedMetadata: mergeDeletingNulls({}, trusted),
+        untrustedMetadata: mergeDeletingNulls({}, untrusted),
+        externalId: input.externalId ?? null,
+        createdAt: now,
+        updatedAt: now,
+      },
+      input.passwordHash ? { passwordId: newId("password", project.env), hash: input.passwordHash } : undefined,
+    );
+    await deps.store.events.record({ projectId: project.projectId, type: "user.created", userId: user.userId, actor: "api", ip: context.ip, userAgent: context.userAgent });
+    return user;
+  } catch (error) {
+    if (error instanceof DuplicateEmailError) throw new TesseraError("duplicate_email");
+    throw error;
+  }
+}
+
+export async function getUser(deps: Pick<DomainDeps, "store">, project: Project, userId: string): Promise<User> {
+  const user = await deps.store.users.get(project.projectId, userId);
+  if (!user) throw new TesseraError("user_not_found");
+  return user;
+}
+
+export async function updateUser(deps: Pick<DomainDeps, "store" | "clock">, project: Project, userId: string, input: UserProfile): Promise<User> {
+  const current = await getUser(deps, project, userId);
+  const patch: Parameters<UserRepo["update"]>[2] = {};
+  if (input.name) {
+    if (input.name.first_name !== undefined) patch.firstName = input.name.first_name;
+    if (input.name.middle_name !== undefined) patch.middleName = input.name.middle_name;
+    if (input.name.last_name !== undefined) patch.lastName = input.name.last_name;
+  }
+  const trusted = checkedMetadata(input.trustedMetadata, "trusted_metadata");
+  if (trusted) patch.trustedMetadata = mergeDeletingNulls(current.trustedMetadata, trusted);
+  const untrusted = checkedMetadata(input.untrustedMetadata, "untrusted_metadata");
+  if (untrusted) patch.untrustedMetadata = mergeDeletingNulls(current.untrustedMetadata, untrusted);
+  if (patch.trustedMetadata) assertJsonObject(patch.trustedMetadata, METADATA_LIMITS, "invalid_metadata", "trusted_metadata");
+  if (patch.untrustedMetadata) assertJsonObject(patch.untrustedMetadata, METADATA_LIMITS, "invalid_metadata", "untrusted_metadata");
+  if (input.externalId !== undefined) patch.externalId = input.externalId;
+  if (input.roles !== undefined) patch.roles = input.roles;
+  const updated = await deps.store.users.update(project.projectId, userId, patch, deps.clock.now());
+  if (!updated) throw new TesseraError("user_not_found");
+  await deps.store.events.record({ projectId: project.projectId, type: "user.updated", userId, actor: "api", details: { fields: Object.keys(patch) } });
+  return updated;
+}
+
+/** Deletes the user and revokes every session, in one transaction. */
+export async function deleteUser(deps: Pick<DomainDeps, "store" | "clock">, project: Project, userId: string): Promise<void> {
+  await deps.store.transaction(async (store) => {
+    if (!(await store.users.markDeleted(project.projectId, userId, deps.clock.now()))) throw new TesseraError("user_not_found");
+    await revokeUserSessions({ ...deps, store }, project.projectId, userId, "user_deleted");
+    await store.events.record({ projectId: project.projectId, type: "user.deleted", userId, actor: "api" });
+  });
+}
+
+export const SEARCH_LIMIT = { default: 100, max: 1000 } as const;
+
+export async function searchUsers(deps: Pick<DomainDeps, "store">, project: Project, query: UserSearch) {
+  return deps.store.users.search(project.projectId, query);
+}

@@ -1,0 +1,50 @@
+/**
+ * Errors are values with stable codes that match the Stytch API's `error_type`.
+ * Status and default message come from this one table; `app.onError` is the only translator to HTTP.
+ */
+const errorTable = {
+  bad_request: [400, "The request was malformed."],
+  invalid_content_type: [400, "Request bodies must be JSON, sent with Content-Type: application/json."],
+  invalid_email: [400, "The email address is invalid."],
+  invalid_session_duration: [400, "session_duration_minutes must be an integer from 5 to 527040."],
+  invalid_custom_claims: [400, "The custom claims are invalid."],
+  invalid_metadata: [400, "The metadata is invalid."],
+  invalid_session_token: [400, "The session token is malformed."],
+  invalid_session_jwt: [400, "The session JWT is malformed."],
+  invalid_user_id: [400, "The user_id is malformed."],
+  weak_password: [400, "The password is too weak."],
+  session_too_old_to_reset_password: [400, "Reset the password within 5 minutes of authenticating the session."],
+  unauthorized_credentials: [401, "Unauthorized credentials."],
+  session_not_found: [404, "Session could not be found."],
+  user_not_found: [404, "User could not be found."],
+  project_not_found: [404, "Project could not be found."],
+  not_found: [404, "The requested resource was not found."],
+  duplicate_email: [409, "A user with this email already exists for this project."],
+  session_user_mismatch: [400, "The session belongs to another user."],
+  payload_too_large: [413, "The request body is too large."],
+  too_many_requests: [429, "Too many requests; retry later."],
+  internal_server_error: [500, "Something went wrong on our side."],
+  service_unavailable: [503, "A backing service is unavailable; retry later."],
+} as const satisfies Record<string, readonly [number, string]>;
+
+export type ErrorType = keyof typeof errorTable;
+
+export class TesseraError extends Error {
+  readonly status: number;
+  constructor(
+    readonly type: ErrorType,
+    options: { message?: string; details?: Record<string, unknown>; cause?: unknown; retryAfterSeconds?: number } = {},
+  ) {
+    super(options.message ?? errorTable[type][1], { cause: options.cause });
+    this.name = "TesseraError";
+    this.status = errorTable[type][0];
+    this.details = options.details;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+  readonly details: Record<string, unknown> | undefined;
+  readonly retryAfterSeconds: number | undefined;
+}
+
+export function errorStatus(type: ErrorType): number {
+  return errorTable[type][0];
+}

@@ -1,0 +1,77 @@
+import { randomUUID } from "node:crypto";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { except } from "hono/combine";
+import { secureHeaders } from "hono/secure-headers";
+import { TesseraError, type ErrorType } from "../errors.js";
+import type { DomainDeps, Logger } from "../domain/ports.js";
+import type { RedisStatus } from "../redis/connection.js";
+import { projectSecretAuth } from "./auth.js";
+import type { AppEnv } from "./context.js";
+import { docsPage } from "./docs-page.js";
+import { createErrorHandler } from "./errors.js";
+import { jsonBody } from "./json-body.js";
+import { registerJwksRoute } from "./routes/jwks.js";
+import { registerOpsRoutes } from "./routes/ops.js";
+import { registerPasswordRoutes } from "./routes/passwords.js";
+import { registerSessionRoutes } from "./routes/sessions.js";
+import { registerUserRoutes } from "./routes/users.js";
+
+export interface AppDeps extends DomainDeps {
+  logger: Logger;
+  redis: RedisStatus;
+  bodyLimitBytes: number;
+}
+
+/** A validation failure on these fields has a more specific Stytch error type than bad_request. */
+const fieldErrorTypes: Record<string, ErrorType> = {
+  session_duration_minutes: "invalid_session_duration",
+  session_custom_claims: "invalid_custom_claims",
+  trusted_metadata: "invalid_metadata",
+  untrusted_metadata: "invalid_metadata",
+  email: "invalid_email",
+};
+
+export function createApp(deps: AppDeps) {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (result.success) return;
+      const issue = result.error.issues[0];
+      const field = String(issue?.path[0] ?? "");
+      const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
+      throw new TesseraError(fieldErrorTypes[field] ?? "bad_request", { message: `${where}${issue?.message ?? "invalid request"}` });
+    },
+  });
+
+  app.use(async (c, next) => {
+    const requestId = `request-id-${randomUUID()}`;
+    c.set("requestId", requestId);
+    c.header("X-Request-Id", requestId);
+    const started = performance.now();
+    await next();
+    deps.logger.info({ request_id: requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, "request");
+  });
+  app.use(secureHeaders());
+  app.use("/v1/*", jsonBody({ maxBytes: deps.bodyLimitBytes }));
+  app.use("/v1/*", except("/v1/sessions/jwks/*", projectSecretAuth(deps)));
+
+  registerOpsRoutes(app, deps);
+  registerJwksRoute(app, deps);
+  registerUserRoutes(app, deps);
+  registerPasswordRoutes(app, deps);
+  registerSessionRoutes(app, deps);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "projectSecret", { type: "http", scheme: "basic", description: "project_id as user name, a project secret as password" });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "Tessera", version: "0.1.0", description: "Session server with the Stytch wire format. Errors: {status_code, request_id, error_type, error_message, error_url}." },
+  });
+  app.get("/docs", (c) => c.html(docsPage));
+
+  app.notFound((c) => {
+    throw new TesseraError("not_found", { message: `No route for ${c.req.method} ${c.req.path}.` });
+  });
+  app.onError(createErrorHandler(deps.logger));
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,40 @@
+import { createHash } from "node:crypto";
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { TesseraError } from "../../errors.js";
+import type { DomainDeps } from "../../domain/ports.js";
+import type { AppEnv } from "../context.js";
+import { Envelope, ErrorWire } from "../wire.js";
+
+/**
+ * How long verifiers may cache the JWKS. A new key is published at least this long before it signs,
+ * so a verifier holding a cached copy already knows the key of any token it meets.
+ */
+export const JWKS_MAX_AGE_SECONDS = 300;
+
+const route = createRoute({
+  method: "get",
+  path: "/v1/sessions/jwks/{project_id}",
+  tags: ["sessions"],
+  summary: "The project's public signing keys (no authentication)",
+  request: { params: z.object({ project_id: z.string().min(1).max(128) }) },
+  responses: {
+    200: { description: "JWKS", content: { "application/json": { schema: z.object({ ...Envelope, keys: z.array(z.record(z.string(), z.unknown())) }) } } },
+    304: { description: "Not modified (If-None-Match)" },
+    404: { description: "Unknown project", content: { "application/json": { schema: ErrorWire } } },
+  },
+});
+
+export function registerJwksRoute(app: OpenAPIHono<AppEnv>, deps: Pick<DomainDeps, "store" | "keys">) {
+  app.openapi(route, async (c) => {
+    const { project_id: projectId } = c.req.valid("param");
+    const project = await deps.store.projects.get(projectId);
+    if (!project) throw new TesseraError("project_not_found");
+    const keys = await deps.keys.jwks(projectId);
+    const etag = `"${createHash("sha256").update(JSON.stringify(keys)).digest("base64url")}"`;
+    c.header("Cache-Control", `public, max-age=${JWKS_MAX_AGE_SECONDS}`);
+    c.header("ETag", etag);
+    const ifNoneMatch = c.req.header("if-none-match");
+    if (ifNoneMatch && ifNoneMatch.split(",").some((tag) => tag.trim() === etag)) return c.body(null, 304);
+    return c.json({ keys, request_id: c.get("requestId"), status_code: 200 }, 200);
+  });
+}

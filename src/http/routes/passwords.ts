@@ -1,0 +1,147 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { authenticatePassword, checkStrength, createPasswordUser, resetWithExistingPassword, resetWithSession } from "../../domain/passwords.js";
+import type { DomainDeps } from "../../domain/ports.js";
+import { requestContext, type AppEnv } from "../context.js";
+import { CustomClaims, Envelope, IssuedWire, issuedWire, Name, SessionDurationMinutes, UserWire, userWire } from "../wire.js";
+import { jsonRequest, ok, secured } from "./route-kit.js";
+
+const Email = z.string().max(1024);
+/** Generous bound for the wire; the domain enforces the real policy before any hashing. */
+const Password = z.string().max(4096);
+const SessionOptions = {
+  session_duration_minutes: SessionDurationMinutes.optional(),
+  session_custom_claims: CustomClaims.optional(),
+};
+const SessionCredential = { session_token: z.string().max(1024).optional(), session_jwt: z.string().max(16_384).optional() };
+const LoginResponse = z.object({ ...Envelope, user_id: z.string(), user: UserWire, ...IssuedWire });
+
+const createRouteDef = createRoute({
+  method: "post",
+  path: "/v1/passwords",
+  tags: ["passwords"],
+  summary: "Create a user with a password (and a session when session_duration_minutes is given)",
+  ...secured,
+  request: jsonRequest(
+    z.object({ email: Email, password: Password, name: Name.optional(), trusted_metadata: z.record(z.string(), z.unknown()).optional(), untrusted_metadata: z.record(z.string(), z.unknown()).optional(), ...SessionOptions }),
+  ),
+  responses: ok(LoginResponse.extend({ email_id: z.string() })),
+});
+
+const authenticateRoute = createRoute({
+  method: "post",
+  path: "/v1/passwords/authenticate",
+  tags: ["passwords"],
+  summary: "Log in with email and password",
+  description: "An unknown email answers exactly like a wrong password (unauthorized_credentials), unlike Stytch's email_not_found.",
+  ...secured,
+  request: jsonRequest(z.object({ email: Email, password: Password, ...SessionCredential, ...SessionOptions })),
+  responses: ok(LoginResponse),
+});
+
+const strengthRoute = createRoute({
+  method: "post",
+  path: "/v1/passwords/strength_check",
+  tags: ["passwords"],
+  summary: "Estimate a password's strength (zxcvbn)",
+  ...secured,
+  request: jsonRequest(z.object({ password: Password, email: Email.optional() })),
+  responses: ok(
+    z.object({
+      ...Envelope,
+      valid_password: z.boolean(),
+      score: z.number().int(),
+      breached_password: z.boolean(),
+      strength_policy: z.string(),
+      breach_detection_on_create: z.boolean(),
+      feedback: z.object({ warning: z.string(), suggestions: z.array(z.string()) }),
+    }),
+  ),
+});
+
+const existingResetRoute = createRoute({
+  method: "post",
+  path: "/v1/passwords/existing_password/reset",
+  tags: ["passwords"],
+  summary: "Change a password by giving the current one; revokes the user's other sessions",
+  ...secured,
+  request: jsonRequest(z.object({ email: Email, existing_password: Password, new_password: Password, ...SessionCredential, ...SessionOptions })),
+  responses: ok(LoginResponse),
+});
+
+const sessionResetRoute = createRoute({
+  method: "post",
+  path: "/v1/passwords/session/reset",
+  tags: ["passwords"],
+  summary: "Change a password with a session authenticated in the last 5 minutes; revokes the user's other sessions",
+  ...secured,
+  request: jsonRequest(z.object({ password: Password, ...SessionCredential, ...SessionOptions })),
+  responses: ok(LoginResponse),
+});
+
+export function registerPasswordRoutes(app: OpenAPIHono<AppEnv>, deps: DomainDeps) {
+  const session = (b: { session_duration_minutes?: number | undefined; session_custom_claims?: Record<string, unknown> | undefined; session_token?: string | undefined; session_jwt?: string | undefined }) => ({
+    durationMinutes: b.session_duration_minutes,
+    customClaims: b.session_custom_claims,
+    sessionToken: b.session_token,
+    sessionJwt: b.session_jwt,
+  });
+  const loginBody = (requestId: string, result: Awaited<ReturnType<typeof authenticatePassword>>) => ({
+    request_id: requestId,
+    status_code: 200,
+    user_id: result.user.userId,
+    user: userWire(result.user),
+    ...issuedWire(result.issued),
+  });
+
+  app.openapi(createRouteDef, async (c) => {
+    const b = c.req.valid("json");
+    const result = await createPasswordUser(
+      deps,
+      c.get("project"),
+      { email: b.email, password: b.password, name: b.name, trustedMetadata: b.trusted_metadata, untrustedMetadata: b.untrusted_metadata, ...session(b) },
+      requestContext(c),
+    );
+    return c.json({ ...loginBody(c.get("requestId"), result), email_id: result.user.emailId ?? "" }, 200);
+  });
+
+  app.openapi(authenticateRoute, async (c) => {
+    const b = c.req.valid("json");
+    const result = await authenticatePassword(deps, c.get("project"), { email: b.email, password: b.password, ...session(b) }, requestContext(c));
+    return c.json(loginBody(c.get("requestId"), result), 200);
+  });
+
+  app.openapi(strengthRoute, async (c) => {
+    const b = c.req.valid("json");
+    const result = checkStrength(deps, b.password, b.email);
+    return c.json(
+      {
+        request_id: c.get("requestId"),
+        status_code: 200,
+        valid_password: result.validPassword,
+        score: result.score,
+        breached_password: result.breachedPassword,
+        strength_policy: "zxcvbn",
+        breach_detection_on_create: true,
+        feedback: result.feedback,
+      },
+      200,
+    );
+  });
+
+  app.openapi(existingResetRoute, async (c) => {
+    const b = c.req.valid("json");
+    const result = await resetWithExistingPassword(
+      deps,
+      c.get("project"),
+      { email: b.email, existingPassword: b.existing_password, newPassword: b.new_password, ...session(b) },
+      requestContext(c),
+    );
+    return c.json(loginBody(c.get("requestId"), result), 200);
+  });
+
+  app.openapi(sessionResetRoute, async (c) => {
+    const b = c.req.valid("json");
+    const result = await resetWithSession(deps, c.get("project"), { password: b.password, ...session(b) }, requestContext(c));
+    return c.json(loginBody(c.get("requestId"), result), 200);
+  });
+}

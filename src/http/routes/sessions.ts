@@ -1,0 +1,86 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { DomainDeps } from "../../domain/ports.js";
+import { authenticateSession, listSessions, revokeSession } from "../../domain/sessions.js";
+import { getUser } from "../../domain/users.js";
+import { requestContext, type AppEnv } from "../context.js";
+import { CustomClaims, Envelope, SessionDurationMinutes, SessionWire, sessionWire, UserWire, userWire } from "../wire.js";
+import { jsonRequest, ok, secured } from "./route-kit.js";
+
+const SessionToken = z.string().max(1024);
+const SessionJwt = z.string().max(16_384);
+
+const authenticateRoute = createRoute({
+  method: "post",
+  path: "/v1/sessions/authenticate",
+  tags: ["sessions"],
+  summary: "The exchange: check a session in the database and mint a fresh JWT",
+  description:
+    "Takes session_token or session_jwt (an expired JWT is accepted when its signature verifies: it names the session). Always checks the session in Postgres. A refusal is session_not_found with error_details.reason (not_found, revoked, expired, idle_timeout, user_deleted). When authenticated by JWT, session_token is empty: Tessera stores only the token's hash.",
+  ...secured,
+  request: jsonRequest(
+    z.object({
+      session_token: SessionToken.optional(),
+      session_jwt: SessionJwt.optional(),
+      session_duration_minutes: SessionDurationMinutes.optional(),
+      session_custom_claims: CustomClaims.optional(),
+    }),
+  ),
+  responses: ok(z.object({ ...Envelope, session: SessionWire, session_token: z.string(), session_jwt: z.string(), user: UserWire })),
+});
+
+const revokeRoute = createRoute({
+  method: "post",
+  path: "/v1/sessions/revoke",
+  tags: ["sessions"],
+  summary: "Revoke a session by exactly one of session_id, session_token, session_jwt",
+  ...secured,
+  request: jsonRequest(z.object({ session_id: z.string().max(128).optional(), session_token: SessionToken.optional(), session_jwt: SessionJwt.optional() })),
+  responses: ok(z.object(Envelope)),
+});
+
+const getRoute = createRoute({
+  method: "get",
+  path: "/v1/sessions",
+  tags: ["sessions"],
+  summary: "List a user's live sessions",
+  ...secured,
+  request: { query: z.object({ user_id: z.string().min(1).max(128) }) },
+  responses: ok(z.object({ ...Envelope, sessions: z.array(SessionWire) })),
+});
+
+export function registerSessionRoutes(app: OpenAPIHono<AppEnv>, deps: DomainDeps) {
+  app.openapi(authenticateRoute, async (c) => {
+    const b = c.req.valid("json");
+    const issued = await authenticateSession(deps, c.get("project"), {
+      sessionToken: b.session_token,
+      sessionJwt: b.session_token === undefined ? b.session_jwt : undefined,
+      durationMinutes: b.session_duration_minutes,
+      customClaims: b.session_custom_claims,
+      context: requestContext(c),
+    });
+    return c.json(
+      {
+        request_id: c.get("requestId"),
+        status_code: 200,
+        session: sessionWire(issued.session, issued.user),
+        session_token: issued.sessionToken,
+        session_jwt: issued.jwt.jwt,
+        user: userWire(issued.user),
+      },
+      200,
+    );
+  });
+
+  app.openapi(revokeRoute, async (c) => {
+    const b = c.req.valid("json");
+    await revokeSession(deps, c.get("project"), { sessionId: b.session_id, sessionToken: b.session_token, sessionJwt: b.session_jwt, context: requestContext(c) });
+    return c.json({ request_id: c.get("requestId"), status_code: 200 }, 200);
+  });
+
+  app.openapi(getRoute, async (c) => {
+    const project = c.get("project");
+    const user = await getUser(deps, project, c.req.valid("query").user_id);
+    const sessions = await listSessions(deps, project, user.userId);
+    return c.json({ request_id: c.get("requestId"), status_code: 200, sessions: sessions.map((s) => sessionWire(s, user)) }, 200);
+  });
+}

@@ -1,0 +1,182 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { TesseraError } from "../../errors.js";
+import type { DomainDeps } from "../../domain/ports.js";
+import { createUser, deleteUser, getUser, SEARCH_LIMIT, searchUsers, updateUser } from "../../domain/users.js";
+import { requestContext, type AppEnv } from "../context.js";
+import { Attributes, Envelope, Name, UserWire, userWire } from "../wire.js";
+import { jsonRequest, ok, secured } from "./route-kit.js";
+
+const UserIdParam = z.object({ user_id: z.string().min(1).max(128) });
+const Metadata = z.record(z.string(), z.unknown());
+const Roles = z.array(z.string().min(1).max(128)).max(100);
+
+const createUserRoute = createRoute({
+  method: "post",
+  path: "/v1/users",
+  tags: ["users"],
+  summary: "Create a user",
+  ...secured,
+  request: jsonRequest(
+    z.object({
+      email: z.string().optional(),
+      name: Name.optional(),
+      attributes: Attributes.optional(),
+      create_user_as_pending: z.boolean().optional(),
+      trusted_metadata: Metadata.optional(),
+      untrusted_metadata: Metadata.optional(),
+      external_id: z.string().max(128).optional(),
+      roles: Roles.optional(),
+    }),
+  ),
+  responses: ok(z.object({ ...Envelope, user_id: z.string(), email_id: z.string(), status: z.string(), phone_id: z.string(), user: UserWire })),
+});
+
+const getUserRoute = createRoute({
+  method: "get",
+  path: "/v1/users/{user_id}",
+  tags: ["users"],
+  summary: "Get a user",
+  ...secured,
+  request: { params: UserIdParam },
+  responses: ok(UserWire.extend(Envelope)),
+});
+
+const updateUserRoute = createRoute({
+  method: "put",
+  path: "/v1/users/{user_id}",
+  tags: ["users"],
+  summary: "Update a user (metadata keys set to null are deleted)",
+  ...secured,
+  request: {
+    params: UserIdParam,
+    ...jsonRequest(
+      z.object({
+        name: Name.optional(),
+        attributes: Attributes.optional(),
+        trusted_metadata: Metadata.optional(),
+        untrusted_metadata: Metadata.optional(),
+        external_id: z.string().max(128).optional(),
+        roles: Roles.optional(),
+      }),
+    ),
+  },
+  responses: ok(z.object({ ...Envelope, user_id: z.string(), emails: UserWire.shape.emails, phone_numbers: z.array(z.unknown()), crypto_wallets: z.array(z.unknown()), user: UserWire })),
+});
+
+const deleteUserRoute = createRoute({
+  method: "delete",
+  path: "/v1/users/{user_id}",
+  tags: ["users"],
+  summary: "Delete a user and revoke all of its sessions",
+  ...secured,
+  request: { params: UserIdParam },
+  responses: ok(z.object({ ...Envelope, user_id: z.string() })),
+});
+
+const Operand = z.object({ filter_name: z.string(), filter_value: z.unknown() });
+const searchUsersRoute = createRoute({
+  method: "post",
+  path: "/v1/users/search",
+  tags: ["users"],
+  summary: "Search users",
+  description: "Supported filters: email_address, email_address_fuzzy, user_id, status, created_at_greater_than, created_at_less_than, created_at_between, full_name_fuzzy. Operator AND only.",
+  ...secured,
+  request: jsonRequest(
+    z.object({
+      cursor: z.string().max(512).optional(),
+      limit: z.number().int().min(1).max(SEARCH_LIMIT.max).optional(),
+      query: z.object({ operator: z.enum(["AND", "OR"]), operands: z.array(Operand).max(20) }).optional(),
+    }),
+  ),
+  responses: ok(z.object({ ...Envelope, results: z.array(UserWire), results_metadata: z.object({ total: z.number().int(), next_cursor: z.string().nullable() }) })),
+});
+
+export function registerUserRoutes(app: OpenAPIHono<AppEnv>, deps: DomainDeps) {
+  app.openapi(createUserRoute, async (c) => {
+    const body = c.req.valid("json");
+    const user = await createUser(
+      deps,
+      c.get("project"),
+      { email: body.email, name: body.name, pending: body.create_user_as_pending, trustedMetadata: body.trusted_metadata, untrustedMetadata: body.untrusted_metadata, externalId: body.external_id, roles: body.roles },
+      requestContext(c),
+    );
+    return c.json({ request_id: c.get("requestId"), status_code: 200, user_id: user.userId, email_id: user.emailId ?? "", status: user.status, phone_id: "", user: userWire(user) }, 200);
+  });
+
+  app.openapi(getUserRoute, async (c) => {
+    const user = await getUser(deps, c.get("project"), c.req.valid("param").user_id);
+    return c.json({ request_id: c.get("requestId"), status_code: 200, ...userWire(user) }, 200);
+  });
+
+  app.openapi(updateUserRoute, async (c) => {
+    const body = c.req.valid("json");
+    const user = await updateUser(deps, c.get("project"), c.req.valid("param").user_id, {
+      name: body.name,
+      trustedMetadata: body.trusted_metadata,
+      untrustedMetadata: body.untrusted_metadata,
+      externalId: body.external_id,
+      roles: body.roles,
+    });
+    const wire = userWire(user);
+    return c.json({ request_id: c.get("requestId"), status_code: 200, user_id: user.userId, emails: wire.emails, phone_numbers: [], crypto_wallets: [], user: wire }, 200);
+  });
+
+  app.openapi(deleteUserRoute, async (c) => {
+    const userId = c.req.valid("param").user_id;
+    await deleteUser(deps, c.get("project"), userId);
+    return c.json({ request_id: c.get("requestId"), status_code: 200, user_id: userId }, 200);
+  });
+
+  app.openapi(searchUsersRoute, async (c) => {
+    const body = c.req.valid("json");
+    const limit = body.limit ?? SEARCH_LIMIT.default;
+    const query = { ...toSearchFilters(body.query), limit, ...(body.cursor ? { after: decodeCursor(body.cursor) } : {}) };
+    const { users, total } = await searchUsers(deps, c.get("project"), query);
+    const last = users.at(-1);
+    const nextCursor = users.length === limit && last ? encodeCursor(last.createdAt, last.userId) : null;
+    return c.json({ request_id: c.get("requestId"), status_code: 200, results: users.map(userWire), results_metadata: { total, next_cursor: nextCursor } }, 200);
+  });
+}
+
+const encodeCursor = (createdAt: Date, userId: string) => Buffer.from(JSON.stringify([createdAt.toISOString(), userId])).toString("base64url");
+
+function decodeCursor(cursor: string): { createdAt: Date; userId: string } {
+  try {
+    const [at, userId] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as [string, string];
+    const createdAt = new Date(at);
+    if (typeof userId === "string" && !Number.isNaN(createdAt.getTime())) return { createdAt, userId };
+  } catch {
+    // fall through to the coded error
+  }
+  throw new TesseraError("bad_request", { message: "The cursor is invalid." });
+}
+
+const strings = z.array(z.string().max(256)).min(1).max(1000);
+const date = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
+
+/** Stytch's operand list → the store's filter object; anything unsupported is a clear 400. */
+function toSearchFilters(query: { operator: "AND" | "OR"; operands: { filter_name: string; filter_value?: unknown }[] } | undefined) {
+  const filters: { emails?: string[]; emailFuzzy?: string; userIds?: string[]; status?: "active" | "pending"; createdAfter?: Date; createdBefore?: Date; nameFuzzy?: string } = {};
+  if (!query) return filters;
+  if (query.operator === "OR" && query.operands.length > 1) throw new TesseraError("bad_request", { message: "Only the AND operator is supported for more than one operand." });
+  for (const { filter_name: name, filter_value: value } of query.operands) {
+    const parsed = (schema: z.ZodType) => {
+      const result = schema.safeParse(value);
+      if (!result.success) throw new TesseraError("bad_request", { message: `Invalid filter_value for ${name}.` });
+      return result.data;
+    };
+    if (name === "email_address") filters.emails = parsed(strings) as string[];
+    else if (name === "email_address_fuzzy") filters.emailFuzzy = parsed(z.string().min(1).max(256)) as string;
+    else if (name === "user_id") filters.userIds = parsed(strings) as string[];
+    else if (name === "status") filters.status = parsed(z.enum(["active", "pending"])) as "active" | "pending";
+    else if (name === "created_at_greater_than") filters.createdAfter = parsed(date) as Date;
+    else if (name === "created_at_less_than") filters.createdBefore = parsed(date) as Date;
+    else if (name === "created_at_between") {
+      const between = parsed(z.object({ greater_than: date, less_than: date })) as { greater_than: Date; less_than: Date };
+      filters.createdAfter = between.greater_than;
+      filters.createdBefore = between.less_than;
+    } else if (name === "full_name_fuzzy") filters.nameFuzzy = parsed(z.string().min(1).max(256)) as string;
+    else throw new TesseraError("bad_request", { message: `Unsupported filter_name: ${name.slice(0, 64)}.` });
+  }
+  return filters;
+}

@@ -1,0 +1,75 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import { sql } from "drizzle-orm";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import * as schema from "./schema.js";
+
+export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface DatabaseHandle {
+  db: Database;
+  kind: "postgres" | "pglite";
+  /** Applies pending migrations; safe to run on every start and from several processes at once. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** src/store/db.ts and dist/store/db.js both sit two folders below the package root. */
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../migrations", import.meta.url));
+/** Arbitrary constant naming Tessera's migration lock among other advisory locks. */
+const MIGRATION_LOCK_ID = 7_250_311_001;
+
+/** Real Postgres when `databaseUrl` is set; else PGlite in `dataDir` (or in memory when `dataDir` is null). */
+export async function openDatabase(options: { databaseUrl?: string | undefined; dataDir: string | null; poolSize?: number }): Promise<DatabaseHandle> {
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
+  return openPglite(options.dataDir);
+}
+
+function openPostgres(url: string, poolSize: number): DatabaseHandle {
+  const client = postgres(url, { max: poolSize, onnotice: () => {}, connection: { application_name: "tessera" } });
+  return {
+    db: drizzlePostgres(client, { schema }) as unknown as Database,
+    kind: "postgres",
+    async migrate() {
+      // One connection holds the lock for the whole run, so concurrent starts apply migrations once.
+      const locker = postgres(url, { max: 1, onnotice: () => {} });
+      try {
+        await locker`select pg_advisory_lock(${MIGRATION_LOCK_ID})`;
+        await migratePostgres(drizzlePostgres(locker), { migrationsFolder: MIGRATIONS_FOLDER });
+        await locker`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`;
+      } finally {
+        await locker.end({ timeout: 5 });
+      }
+    },
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+async function openPglite(dataDir: string | null): Promise<DatabaseHandle> {
+  let client: PGlite;
+  if (dataDir) {
+    const folder = join(dataDir, "pgdata");
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    client = await PGlite.create(folder);
+  } else {
+    client = await PGlite.create();
+  }
+  const db = drizzlePglite(client, { schema });
+  return {
+    db: db as unknown as Database,
+    kind: "pglite",
+    migrate: () => migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER }),
+    close: () => client.close(),
+  };
+}
+
+export async function pingDatabase(db: Database): Promise<void> {
+  await db.execute(sql`select 1`);
+}

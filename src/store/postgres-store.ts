@@ -1,0 +1,94 @@
+import { and, count, desc, eq, inArray, isNull, lt, or } from "drizzle-orm";
+import type { ProjectRepo, SigningKeyRepo, Store } from "../domain/ports.js";
+import { pingDatabase, type Database } from "./db.js";
+import { toProject, toSigningKey } from "./rows.js";
+import { events, projects, projectSecrets, publicTokens, signingKeys } from "./schema.js";
+import { createSessionRepo } from "./session-repo.js";
+import { createUserRepo } from "./user-repo.js";
+
+/** Records secret use at most once a minute, so authenticating a request rarely writes. */
+const SECRET_TOUCH_INTERVAL_MS = 60_000;
+
+function createProjectRepo(db: Database): ProjectRepo {
+  return {
+    async create(input) {
+      const [row] = await db.insert(projects).values(input).returning();
+      return toProject(row!);
+    },
+    async get(projectId) {
+      const [row] = await db.select().from(projects).where(eq(projects.projectId, projectId));
+      return row ? toProject(row) : null;
+    },
+    async list() {
+      return (await db.select().from(projects).orderBy(projects.createdAt)).map(toProject);
+    },
+    async count() {
+      const [row] = await db.select({ n: count() }).from(projects);
+      return row?.n ?? 0;
+    },
+    async addSecret(input) {
+      await db.insert(projectSecrets).values(input);
+    },
+    async liveSecrets(projectId) {
+      return db
+        .select({ secretId: projectSecrets.secretId, secretHash: projectSecrets.secretHash, lastUsedAt: projectSecrets.lastUsedAt })
+        .from(projectSecrets)
+        .where(and(eq(projectSecrets.projectId, projectId), isNull(projectSecrets.revokedAt)));
+    },
+    async touchSecret(secretId, now) {
+      const due = new Date(now.getTime() - SECRET_TOUCH_INTERVAL_MS);
+      await db
+        .update(projectSecrets)
+        .set({ lastUsedAt: now })
+        .where(and(eq(projectSecrets.secretId, secretId), or(isNull(projectSecrets.lastUsedAt), lt(projectSecrets.lastUsedAt, due))));
+    },
+    async revokeSecret(projectId, secretId, now) {
+      const rows = await db
+        .update(projectSecrets)
+        .set({ revokedAt: now })
+        .where(and(eq(projectSecrets.projectId, projectId), eq(projectSecrets.secretId, secretId), isNull(projectSecrets.revokedAt)))
+        .returning({ secretId: projectSecrets.secretId });
+      return rows.length > 0;
+    },
+    async addPublicToken(input) {
+      await db.insert(publicTokens).values(input);
+    },
+  };
+}
+
+function createSigningKeyRepo(db: Database): SigningKeyRepo {
+  return {
+    async insert(key) {
+      await db.insert(signingKeys).values(key);
+    },
+    async listPublished(projectId) {
+      const rows = await db
+        .select()
+        .from(signingKeys)
+        .where(and(eq(signingKeys.projectId, projectId), inArray(signingKeys.state, ["next", "current", "previous"])))
+        .orderBy(signingKeys.createdAt);
+      return rows.map(toSigningKey);
+    },
+    async newestCurrent() {
+      const [row] = await db.select().from(signingKeys).where(eq(signingKeys.state, "current")).orderBy(desc(signingKeys.createdAt)).limit(1);
+      return row ? toSigningKey(row) : null;
+    },
+  };
+}
+
+/** The one Store implementation, over drizzle: real Postgres in production, PGlite embedded. */
+export function createPostgresStore(db: Database): Store {
+  return {
+    projects: createProjectRepo(db),
+    users: createUserRepo(db),
+    sessions: createSessionRepo(db),
+    signingKeys: createSigningKeyRepo(db),
+    events: {
+      async record(event) {
+        await db.insert(events).values({ ...event, details: event.details ?? {} });
+      },
+    },
+    transaction: (work) => db.transaction((tx) => work(createPostgresStore(tx as unknown as Database))),
+    ping: () => pingDatabase(db),
+  };
+}

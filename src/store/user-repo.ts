@@ -1,0 +1,76 @@
+import { and, asc, count, eq, gt, ilike, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import { DuplicateEmailError, type UserRepo } from "../domain/ports.js";
+import type { Database } from "./db.js";
+import { isUniqueViolation, toUser } from "./rows.js";
+import { passwords, users } from "./schema.js";
+
+const live = (projectId: string) => and(eq(users.projectId, projectId), isNull(users.deletedAt));
+const withPassword = { user: users, password: { passwordId: passwords.passwordId, requiresReset: passwords.requiresReset } };
+/** LIKE wildcards in user input are data, not patterns. */
+const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+export function createUserRepo(db: Database): UserRepo {
+  const select = () => db.select(withPassword).from(users).leftJoin(passwords, eq(passwords.userId, users.userId));
+  return {
+    async create(user, password) {
+      try {
+        const row = await db.transaction(async (tx) => {
+          const [inserted] = await tx.insert(users).values(user).returning();
+          if (password) await tx.insert(passwords).values({ userId: user.userId, ...password, createdAt: user.createdAt, updatedAt: user.createdAt });
+          return inserted!;
+        });
+        return toUser(row, password ? { passwordId: password.passwordId, requiresReset: false } : null);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new DuplicateEmailError();
+        throw error;
+      }
+    },
+    async get(projectId, userId) {
+      const [row] = await select().where(and(live(projectId), eq(users.userId, userId)));
+      return row ? toUser(row.user, row.password) : null;
+    },
+    async findByEmailForLogin(projectId, email) {
+      const [row] = await db
+        .select({ ...withPassword, hash: passwords.hash })
+        .from(users)
+        .leftJoin(passwords, eq(passwords.userId, users.userId))
+        .where(and(live(projectId), sql`lower(${users.email}) = lower(${email})`));
+      return row ? { user: toUser(row.user, row.password), passwordHash: row.hash } : null;
+    },
+    async update(projectId, userId, patch, now) {
+      const [row] = await db.update(users).set({ ...patch, updatedAt: now }).where(and(live(projectId), eq(users.userId, userId))).returning({ userId: users.userId });
+      return row ? this.get(projectId, userId) : null;
+    },
+    async markDeleted(projectId, userId, now) {
+      const rows = await db.update(users).set({ status: "deleted", deletedAt: now, updatedAt: now }).where(and(live(projectId), eq(users.userId, userId))).returning({ userId: users.userId });
+      return rows.length > 0;
+    },
+    async setPassword(userId, password, now) {
+      await db
+        .insert(passwords)
+        .values({ userId, ...password, createdAt: now, updatedAt: now })
+        .onConflictDoUpdate({ target: passwords.userId, set: { hash: password.hash, requiresReset: false, updatedAt: now } });
+    },
+    async search(projectId, query) {
+      const filters: (SQL | undefined)[] = [live(projectId)];
+      if (query.emails) filters.push(inArray(sql`lower(${users.email})`, query.emails.map((e) => e.toLowerCase())));
+      if (query.emailFuzzy) filters.push(ilike(users.email, `%${likeEscape(query.emailFuzzy)}%`));
+      if (query.userIds) filters.push(inArray(users.userId, query.userIds));
+      if (query.status) filters.push(eq(users.status, query.status));
+      if (query.createdAfter) filters.push(gt(users.createdAt, query.createdAfter));
+      if (query.createdBefore) filters.push(lt(users.createdAt, query.createdBefore));
+      if (query.nameFuzzy) {
+        const pattern = `%${likeEscape(query.nameFuzzy)}%`;
+        filters.push(sql`concat_ws(' ', ${users.firstName}, ${users.middleName}, ${users.lastName}) ilike ${pattern}`);
+      }
+      const where = and(...filters);
+      const after = query.after;
+      const page = after
+        ? and(where, or(gt(users.createdAt, after.createdAt), and(eq(users.createdAt, after.createdAt), gt(users.userId, after.userId))))
+        : where;
+      const rows = await select().where(page).orderBy(asc(users.createdAt), asc(users.userId)).limit(query.limit);
+      const [total] = await db.select({ n: count() }).from(users).where(where);
+      return { users: rows.map((r) => toUser(r.user, r.password)), total: total?.n ?? 0 };
+    },
+  };
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Two cores: argon2 and PGlite are CPU-heavy, so more workers only add contention.
+    maxWorkers: 2,
+    env: { UV_THREADPOOL_SIZE: "6" },
+  },
+});
