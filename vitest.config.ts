@@ -8,5 +8,6 @@ export default defineConfig({
     // Two cores: argon2 and PGlite are CPU-heavy, so more workers only add contention.
     maxWorkers: 2,
     env: { UV_THREADPOOL_SIZE: "6" },
+    reporters: ["default", "./test/summary-reporter.ts"],
   },
 });

@@ -11,7 +11,7 @@ import { docsPage } from "./docs-page.js";
 import { createErrorHandler } from "./errors.js";
 import { jsonBody } from "./json-body.js";
 import { registerJwksRoute } from "./routes/jwks.js";
-import { registerOpsRoutes } from "./routes/ops.js";
+import { probe, registerOpsRoutes } from "./routes/ops.js";
 import { registerPasswordRoutes } from "./routes/passwords.js";
 import { registerSessionRoutes } from "./routes/sessions.js";
 import { registerUserRoutes } from "./routes/users.js";
@@ -70,7 +70,7 @@ export function createApp(deps: AppDeps) {
   app.notFound((c) => {
     throw new TesseraError("not_found", { message: `No route for ${c.req.method} ${c.req.path}.` });
   });
-  app.onError(createErrorHandler(deps.logger));
+  app.onError(createErrorHandler(deps.logger, async () => (await probe(() => deps.store.ping())) === "ok"));
   return app;
 }
 

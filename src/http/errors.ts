@@ -25,9 +25,13 @@ export function errorResponse(c: Context<AppEnv>, error: TesseraError): Response
 
 const httpExceptionTypes: Record<number, ErrorType> = { 400: "bad_request", 401: "unauthorized_credentials", 404: "not_found", 413: "payload_too_large", 429: "too_many_requests" };
 
-/** The only translator from thrown errors to HTTP: coded errors keep their status, anything else is a logged 500. */
-export function createErrorHandler(logger: Logger) {
-  return (error: Error, c: Context<AppEnv>): Response => {
+/**
+ * The only translator from thrown errors to HTTP: coded errors keep their status; anything else is
+ * logged, and becomes a 503 when the database does not answer (fail closed: never a guess about a
+ * session that could not be checked), else a 500 with no detail.
+ */
+export function createErrorHandler(logger: Logger, databaseAnswers: () => Promise<boolean>) {
+  return async (error: Error, c: Context<AppEnv>): Promise<Response> => {
     if (error instanceof TesseraError) {
       if (error.status >= 500) logger.error({ err: error, request_id: c.get("requestId") }, "service error");
       return errorResponse(c, error);
@@ -36,20 +40,11 @@ export function createErrorHandler(logger: Logger) {
       const type = httpExceptionTypes[error.status] ?? "bad_request";
       return errorResponse(c, new TesseraError(type, { cause: error }));
     }
-    if (isDatabaseUnavailable(error)) {
+    if (!(await databaseAnswers())) {
       logger.error({ err: error, request_id: c.get("requestId") }, "database unavailable");
       return errorResponse(c, new TesseraError("service_unavailable", { cause: error }));
     }
     logger.error({ err: error, request_id: c.get("requestId") }, "unhandled error");
     return errorResponse(c, new TesseraError("internal_server_error", { cause: error }));
   };
-}
-
-/** Connection-level failures: fail closed with 503, never an answer about a session we could not check. */
-function isDatabaseUnavailable(error: unknown): boolean {
-  for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
-    const code = (e as { code?: unknown }).code;
-    if (code === "ECONNREFUSED" || code === "ECONNRESET" || code === "ETIMEDOUT" || code === "CONNECTION_CLOSED" || code === "CONNECTION_ENDED" || code === "CONNECT_TIMEOUT" || code === "57P01" || code === "57P03") return true;
-  }
-  return false;
 }

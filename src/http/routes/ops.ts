@@ -5,7 +5,7 @@ import type { AppEnv } from "../context.js";
 
 const PROBE_TIMEOUT_MS = 2000;
 
-async function probe(check: () => Promise<unknown>): Promise<"ok" | "down"> {
+export async function probe(check: () => Promise<unknown>): Promise<"ok" | "down"> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error("timeout")), PROBE_TIMEOUT_MS);
