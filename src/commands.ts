@@ -4,6 +4,8 @@ import { ConfigError, loadConfig, type Config } from "./config.js";
 import { VaultError } from "./crypto/vault.js";
 import { createDeps } from "./deps.js";
 import { addPublicToken, addSecret, createProject, revokeSecret } from "./domain/projects.js";
+import { forceRotation, reencryptKeys } from "./domain/key-rotation.js";
+import type { SigningKeyRecord } from "./domain/types.js";
 import { createLogger } from "./logger.js";
 import { openDatabase } from "./store/db.js";
 
@@ -31,6 +33,17 @@ async function requireProject(deps: Awaited<ReturnType<typeof createDeps>>, proj
 }
 
 class UsageError extends Error {}
+
+const keyRow = (k: SigningKeyRecord) => ({
+  kid: k.kid,
+  alg: k.alg,
+  state: k.state,
+  created_at: k.createdAt.toISOString(),
+  activate_at: k.activateAt?.toISOString() ?? null,
+  activated_at: k.activatedAt?.toISOString() ?? null,
+  deactivated_at: k.deactivatedAt?.toISOString() ?? null,
+  retired_at: k.retiredAt?.toISOString() ?? null,
+});
 
 export async function runCli(argv: string[], env: Env): Promise<number> {
   const config = () => loadConfig(env);
@@ -117,6 +130,40 @@ export async function runCli(argv: string[], env: Env): Promise<number> {
       withDeps(config(), async (deps) => {
         const token = await addPublicToken(deps, await requireProject(deps, opts.project));
         output(!!opts.json, { project_id: opts.project, public_token: token }, `public_token ${token}`);
+      }),
+    );
+
+  const keys = program.command("keys").description("signing keys: list, rotate, re-encrypt");
+  keys
+    .command("list")
+    .requiredOption("--project <project_id>")
+    .addOption(json)
+    .action(async (opts: { project: string; json?: boolean }) =>
+      withDeps(config(), async (deps) => {
+        await requireProject(deps, opts.project);
+        const list = (await deps.store.signingKeys.listAll(opts.project)).map(keyRow);
+        output(!!opts.json, list, list.map((k) => `${k.kid}  ${k.alg.padEnd(5)}  ${k.state.padEnd(8)}  created ${k.created_at}${k.activate_at && k.state === "next" ? `  signs from ${k.activate_at}` : ""}`).join("\n"));
+      }),
+    );
+  keys
+    .command("rotate")
+    .requiredOption("--project <project_id>")
+    .option("--now", "leak response: sign with a new key at once and retire every older key")
+    .addOption(json)
+    .action(async (opts: { project: string; now?: boolean; json?: boolean }) =>
+      withDeps(config(), async (deps) => {
+        const moves = await forceRotation(deps, await requireProject(deps, opts.project), { immediately: !!opts.now });
+        output(!!opts.json, { project_id: opts.project, moves }, moves.map((m) => `${m.kid} → ${m.to}`).join("\n"));
+      }),
+    );
+  keys
+    .command("reencrypt")
+    .description("seal every private key under the first key of TESSERA_MASTER_KEYS")
+    .addOption(json)
+    .action(async (opts: { json?: boolean }) =>
+      withDeps(config(), async (deps) => {
+        const count = await reencryptKeys(deps);
+        output(!!opts.json, { reencrypted: count }, `re-encrypted ${count} signing keys under the first master key`);
       }),
     );
 

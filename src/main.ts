@@ -4,12 +4,14 @@ import type { Config } from "./config.js";
 import { createDeps, type Deps } from "./deps.js";
 import { createProject, type CreatedProject } from "./domain/projects.js";
 import { createApp } from "./http/app.js";
+import { startKeyRotationJob } from "./jobs/key-rotation-job.js";
 
 /** Runs the server until SIGTERM/SIGINT, then drains: stop accepting, finish in-flight requests, close pools. */
 export async function serve(config: Config): Promise<void> {
   const deps = await createDeps(config);
   const firstProject = config.nodeEnv === "production" ? null : await createDevelopmentProjectOnFirstStart(deps);
   const app = createApp(deps);
+  const keyRotation = startKeyRotationJob(deps);
   const server = serveHttp({ fetch: app.fetch, port: config.port, hostname: config.host });
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
@@ -28,6 +30,7 @@ export async function serve(config: Config): Promise<void> {
     force.unref();
     server.close(async () => {
       clearTimeout(force);
+      await keyRotation.stop();
       await deps.close();
       deps.logger.info({}, "stopped");
       process.exit(0);

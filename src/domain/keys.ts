@@ -11,11 +11,23 @@ const generateOptions = {
   EdDSA: { crv: "Ed25519", extractable: true },
 } as const;
 
+/**
+ * The key schedule. Verifiers may cache the JWKS for JWKS_MAX_AGE_SECONDS and servers cache keys for
+ * KEY_CACHE_SECONDS, so a new key must be published for both (plus skew) before it signs, and a key
+ * that stopped signing must stay published for the JWT lifetime plus both delays.
+ */
+export const JWKS_MAX_AGE_SECONDS = 300;
+export const KEY_CACHE_SECONDS = 10;
+export const CLOCK_SKEW_SECONDS = 60;
+export const PUBLICATION_LEAD_SECONDS = JWKS_MAX_AGE_SECONDS + KEY_CACHE_SECONDS + CLOCK_SKEW_SECONDS;
+export const retentionSeconds = (jwtLifetimeSeconds: number) => jwtLifetimeSeconds + KEY_CACHE_SECONDS + CLOCK_SKEW_SECONDS;
+
 export async function createSigningKey(
   deps: { store: Store; vault: Vault; clock: Clock },
   projectId: string,
   alg: JwtAlgorithm,
-  state: SigningKeyRecord["state"],
+  state: "next" | "current",
+  activateAt: Date | null = null,
 ): Promise<SigningKeyRecord> {
   const { publicKey, privateKey } = await generateKeyPair(alg, generateOptions[alg]);
   const publicJwk = await exportJWK(publicKey);
@@ -29,7 +41,10 @@ export async function createSigningKey(
     privateKeyEncrypted: deps.vault.encrypt(JSON.stringify(await exportJWK(privateKey)), kid),
     state,
     createdAt: now,
+    activateAt: state === "current" ? now : activateAt,
     activatedAt: state === "current" ? now : null,
+    deactivatedAt: null,
+    retiredAt: null,
   };
   await deps.store.signingKeys.insert(record);
   await deps.store.events.record({ projectId, type: "key.created", actor: "system", details: { kid, alg, state } });
@@ -52,7 +67,8 @@ export interface SigningKeys {
   signer(projectId: string): Promise<Signer>;
   /** A published (not retired) key of the project, or null. Pins the algorithm to the key. */
   verifier(projectId: string, kid: string): Promise<Verifier | null>;
-  jwks(projectId: string): Promise<PublicJwk[]>;
+  /** The project's published keys (next, current, previous), as cached. */
+  published(projectId: string): Promise<SigningKeyRecord[]>;
   invalidate(projectId: string): void;
 }
 
@@ -69,7 +85,7 @@ interface ProjectKeys {
  */
 export function createSigningKeys(
   deps: { store: Store; vault: Vault; clock: Clock },
-  options: { cacheSeconds: number; unknownKidCooldownSeconds: number } = { cacheSeconds: 30, unknownKidCooldownSeconds: 5 },
+  options: { cacheSeconds: number; unknownKidCooldownSeconds: number } = { cacheSeconds: KEY_CACHE_SECONDS, unknownKidCooldownSeconds: 5 },
 ): SigningKeys {
   const cache = new Map<string, Promise<ProjectKeys>>();
 
@@ -123,9 +139,8 @@ export function createSigningKeys(
       }
       return verifier;
     },
-    async jwks(projectId) {
-      const keys = await keysOf(projectId);
-      return keys.records.map((r) => r.publicJwk as PublicJwk);
+    async published(projectId) {
+      return (await keysOf(projectId)).records;
     },
     invalidate(projectId) {
       cache.delete(projectId);

@@ -1,4 +1,4 @@
-import type { AuditEvent, Project, ProjectSettings, Session, SigningKeyRecord, User } from "./types.js";
+import type { AuditEvent, KeyState, Project, ProjectSettings, Session, SigningKeyRecord, User } from "./types.js";
 
 /**
  * Storage ports. One Postgres implementation (src/store) serves both the real server and the
@@ -68,6 +68,14 @@ export interface SessionRepo {
 
 export interface SigningKeyRepo {
   insert(key: SigningKeyRecord): Promise<void>;
+  /** Every key of the project, retired ones too, oldest first. */
+  listAll(projectId: string): Promise<SigningKeyRecord[]>;
+  /** Moves a key from one state to another only if it is still in `from`; false when it was not. */
+  transition(kid: string, from: KeyState, to: KeyState, at: Date): Promise<boolean>;
+  setActivateAt(kid: string, activateAt: Date): Promise<void>;
+  /** Every stored envelope, for re-encryption under a new master key. */
+  listEnvelopes(): Promise<{ kid: string; privateKeyEncrypted: string }[]>;
+  updateEnvelope(kid: string, privateKeyEncrypted: string): Promise<void>;
   /** Keys in states next, current, previous (published in the JWKS). */
   listPublished(projectId: string): Promise<SigningKeyRecord[]>;
   /** The most recently activated current key of any project: the start-up probe of the master key. */
@@ -86,6 +94,11 @@ export interface Store {
   events: EventLog;
   /** Runs `work` in one transaction; the store it gets is bound to that transaction. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in a transaction holding the named Postgres advisory lock, or returns null at once when
+   * another instance holds it: background duties run on exactly one instance at a time.
+   */
+  withAdvisoryLock<T>(lockId: number, work: (store: Store) => Promise<T>): Promise<{ value: T } | null>;
   /** Cheap liveness probe for /readyz. */
   ping(): Promise<void>;
 }

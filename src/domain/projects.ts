@@ -11,6 +11,7 @@ export const defaultProjectSettings: ProjectSettings = Object.freeze({
   absoluteLifetimeMinutes: null,
   jwtLifetimeSeconds: 300,
   jwtAlgorithm: "RS256" as JwtAlgorithm,
+  keyRotationIntervalDays: 30,
   issuerFormat: "public_url" as const,
   allowedOrigins: [],
   cookieDomain: null,

@@ -11,7 +11,9 @@ export interface ProjectSettings {
   /** No session lives or is extended past started_at + this; null: no cap beyond max duration. */
   absoluteLifetimeMinutes: number | null;
   jwtLifetimeSeconds: number;
+  /** Algorithm of the next key made; a change takes effect at the next rotation. */
   jwtAlgorithm: JwtAlgorithm;
+  keyRotationIntervalDays: number;
   /** "public_url": iss is PUBLIC_URL; "stytch": iss is `stytch.com/<project_id>`. */
   issuerFormat: "public_url" | "stytch";
   allowedOrigins: string[];
@@ -81,10 +83,15 @@ export interface SigningKeyRecord {
   alg: JwtAlgorithm;
   publicJwk: Record<string, unknown>;
   privateKeyEncrypted: string;
-  state: "next" | "current" | "previous" | "retired";
+  state: KeyState;
   createdAt: Date;
+  activateAt: Date | null;
   activatedAt: Date | null;
+  deactivatedAt: Date | null;
+  retiredAt: Date | null;
 }
+
+export type KeyState = "next" | "current" | "previous" | "retired";
 
 /** Who asked: recorded on audit events and as session attributes. */
 export interface RequestContext {
@@ -105,6 +112,10 @@ export interface AuditEvent {
     | "user.deleted"
     | "password.changed"
     | "key.created"
+    | "key.activated"
+    | "key.deactivated"
+    | "key.retired"
+    | "key.reencrypted"
     | "secret.created"
     | "secret.revoked"
     | "project.created"

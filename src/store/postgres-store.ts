@@ -1,4 +1,4 @@
-import { and, count, desc, eq, inArray, isNull, lt, or } from "drizzle-orm";
+import { and, count, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { ProjectRepo, SigningKeyRepo, Store } from "../domain/ports.js";
 import { pingDatabase, type Database } from "./db.js";
 import { toProject, toSigningKey } from "./rows.js";
@@ -69,6 +69,28 @@ function createSigningKeyRepo(db: Database): SigningKeyRepo {
         .orderBy(signingKeys.createdAt);
       return rows.map(toSigningKey);
     },
+    async listAll(projectId) {
+      const rows = await db.select().from(signingKeys).where(eq(signingKeys.projectId, projectId)).orderBy(signingKeys.createdAt);
+      return rows.map(toSigningKey);
+    },
+    async transition(kid, from, to, at) {
+      const stamp = to === "current" ? { activatedAt: at } : to === "previous" ? { deactivatedAt: at } : to === "retired" ? { retiredAt: at } : {};
+      const rows = await db
+        .update(signingKeys)
+        .set({ state: to, ...stamp })
+        .where(and(eq(signingKeys.kid, kid), eq(signingKeys.state, from)))
+        .returning({ kid: signingKeys.kid });
+      return rows.length > 0;
+    },
+    async setActivateAt(kid, activateAt) {
+      await db.update(signingKeys).set({ activateAt }).where(eq(signingKeys.kid, kid));
+    },
+    async listEnvelopes() {
+      return db.select({ kid: signingKeys.kid, privateKeyEncrypted: signingKeys.privateKeyEncrypted }).from(signingKeys);
+    },
+    async updateEnvelope(kid, privateKeyEncrypted) {
+      await db.update(signingKeys).set({ privateKeyEncrypted }).where(eq(signingKeys.kid, kid));
+    },
     async newestCurrent() {
       const [row] = await db.select().from(signingKeys).where(eq(signingKeys.state, "current")).orderBy(desc(signingKeys.createdAt)).limit(1);
       return row ? toSigningKey(row) : null;
@@ -89,6 +111,14 @@ export function createPostgresStore(db: Database): Store {
       },
     },
     transaction: (work) => db.transaction((tx) => work(createPostgresStore(tx as unknown as Database))),
+    withAdvisoryLock: (lockId, work) =>
+      db.transaction(async (tx) => {
+        // Transaction-scoped: released at commit or rollback, even if this process dies mid-way.
+        const result = await tx.execute(sql`select pg_try_advisory_xact_lock(${lockId}) as locked`);
+        const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { locked: boolean }[];
+        if (!rows[0]?.locked) return null;
+        return { value: await work(createPostgresStore(tx as unknown as Database)) };
+      }),
     ping: () => pingDatabase(db),
   };
 }

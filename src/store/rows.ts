@@ -55,7 +55,10 @@ export const toSigningKey = (row: typeof signingKeys.$inferSelect): SigningKeyRe
   privateKeyEncrypted: row.privateKeyEncrypted,
   state: row.state as SigningKeyRecord["state"],
   createdAt: row.createdAt,
+  activateAt: row.activateAt,
   activatedAt: row.activatedAt,
+  deactivatedAt: row.deactivatedAt,
+  retiredAt: row.retiredAt,
 });
 
 /** Postgres' unique_violation, however the driver (postgres.js, PGlite) or drizzle wraps it. */

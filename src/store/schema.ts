@@ -113,6 +113,8 @@ export const signingKeys = pgTable(
     /** next → current → previous → retired */
     state: text("state").notNull(),
     createdAt: createdAt(),
+    /** When a `next` key is planned to start signing; published at least the publication lead before. */
+    activateAt: tz("activate_at"),
     activatedAt: tz("activated_at"),
     deactivatedAt: tz("deactivated_at"),
     retiredAt: tz("retired_at"),

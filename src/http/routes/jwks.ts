@@ -1,15 +1,11 @@
 import { createHash } from "node:crypto";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { TesseraError } from "../../errors.js";
+import { publishedJwks } from "../../domain/key-rotation.js";
 import type { DomainDeps } from "../../domain/ports.js";
 import type { AppEnv } from "../context.js";
 import { Envelope, ErrorWire } from "../wire.js";
 
-/**
- * How long verifiers may cache the JWKS. A new key is published at least this long before it signs,
- * so a verifier holding a cached copy already knows the key of any token it meets.
- */
-export const JWKS_MAX_AGE_SECONDS = 300;
 
 const route = createRoute({
   method: "get",
@@ -24,14 +20,14 @@ const route = createRoute({
   },
 });
 
-export function registerJwksRoute(app: OpenAPIHono<AppEnv>, deps: Pick<DomainDeps, "store" | "keys">) {
+export function registerJwksRoute(app: OpenAPIHono<AppEnv>, deps: Pick<DomainDeps, "store" | "keys" | "clock">) {
   app.openapi(route, async (c) => {
     const { project_id: projectId } = c.req.valid("param");
     const project = await deps.store.projects.get(projectId);
     if (!project) throw new TesseraError("project_not_found");
-    const keys = await deps.keys.jwks(projectId);
+    const { keys, maxAgeSeconds } = await publishedJwks(deps, project);
     const etag = `"${createHash("sha256").update(JSON.stringify(keys)).digest("base64url")}"`;
-    c.header("Cache-Control", `public, max-age=${JWKS_MAX_AGE_SECONDS}`);
+    c.header("Cache-Control", `public, max-age=${maxAgeSeconds}`);
     c.header("ETag", etag);
     const ifNoneMatch = c.req.header("if-none-match");
     if (ifNoneMatch && ifNoneMatch.split(",").some((tag) => tag.trim() === etag)) return c.body(null, 304);
