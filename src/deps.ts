@@ -5,10 +5,11 @@ import { createVault, loadOrCreateLocalMasterKey, VaultError } from "./crypto/va
 import { systemClock } from "./domain/clock.js";
 import { createSigningKeys } from "./domain/keys.js";
 import { createPasswordStrength } from "./domain/password-strength.js";
-import type { Clock } from "./domain/ports.js";
+import type { Clock, Store } from "./domain/ports.js";
 import type { AppDeps } from "./http/app.js";
 import { createLogger } from "./logger.js";
 import { connectRedis, inProcessRedis } from "./redis/connection.js";
+import { createInProcessFeedNotifier, createRedisFeedNotifier } from "./redis/feed-notifier.js";
 import { openDatabase, type DatabaseHandle } from "./store/db.js";
 import { createPostgresStore } from "./store/postgres-store.js";
 import type { Options as Argon2Options } from "@node-rs/argon2";
@@ -51,10 +52,12 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     await database.close();
     throw error;
   }
-  const store = createPostgresStore(database.db);
+  const store = createPostgresStore(database.db, clock);
   await assertMasterKeyOpensKeys(store, vault);
 
-  const redis = config.redisUrl ? connectRedis(config.redisUrl) : inProcessRedis;
+  const redisConnection = config.redisUrl ? connectRedis(config.redisUrl) : null;
+  const redis = redisConnection ?? inProcessRedis;
+  const feed = redisConnection ? createRedisFeedNotifier(redisConnection.client, logger) : createInProcessFeedNotifier();
   const hasher = await createArgon2Hasher({ concurrency: config.passwordHashConcurrency, queueLimit: config.passwordHashQueueLimit, ...(overrides.argon2Params ? { params: overrides.argon2Params } : {}) });
 
   return {
@@ -65,6 +68,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     store,
     vault,
     redis,
+    feed,
     hasher,
     hashing: hasher.semaphore,
     keys: createSigningKeys({ store, vault, clock }),
@@ -72,13 +76,13 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     publicUrl: config.publicUrl,
     bodyLimitBytes: config.bodyLimitBytes,
     async close() {
-      await Promise.allSettled([redis.close(), database.close()]);
+      await Promise.allSettled([feed.close(), redis.close(), database.close()]);
     },
   };
 }
 
 /** A wrong master key is a start-up error naming the problem, not a crash at the first login. */
-async function assertMasterKeyOpensKeys(store: ReturnType<typeof createPostgresStore>, vault: ReturnType<typeof createVault>) {
+async function assertMasterKeyOpensKeys(store: Store, vault: ReturnType<typeof createVault>) {
   const sample = await store.signingKeys.newestCurrent();
   if (!sample) return;
   try {

@@ -8,7 +8,7 @@ import { createUser, normalizeEmail, type UserProfile } from "./users.js";
 import type { Project, RequestContext, User } from "./types.js";
 import { addMinutes } from "./clock.js";
 
-type PasswordDeps = Pick<DomainDeps, "store" | "clock" | "keys" | "publicUrl" | "hasher" | "strength">;
+type PasswordDeps = Pick<DomainDeps, "store" | "clock" | "keys" | "publicUrl" | "hasher" | "strength" | "feed">;
 
 /** Stytch: resetting through a session needs a factor authenticated within the last 5 minutes. */
 const SESSION_RESET_WINDOW_MINUTES = 5;
@@ -115,6 +115,7 @@ async function replacePassword(deps: PasswordDeps, project: Project, user: User,
     await revokeUserSessions({ ...deps, store }, project.projectId, user.userId, "password_reset", keepSessionId);
     await store.events.record({ projectId: project.projectId, type: "password.changed", userId: user.userId, actor: "api" });
   });
+  deps.feed.notify(project.projectId);
 }
 
 /** POST /v1/passwords/existing_password/reset: revokes every other session of the user. */

@@ -82,8 +82,31 @@ export interface SigningKeyRepo {
   newestCurrent(): Promise<SigningKeyRecord | null>;
 }
 
+export interface FeedRow {
+  eventId: number;
+  type: "session.revoked" | "user.updated";
+  userId: string;
+  sessionId: string | null;
+  at: Date;
+}
+
 export interface EventLog {
+  /** Appends an audit event, timestamped by the injected clock. */
   record(event: AuditEvent): Promise<void>;
+  /** The revocation feed's source: session revocations and user changes after `afterId`, newer than `since`. */
+  feedSince(projectId: string, afterId: number, since: Date, limit: number): Promise<FeedRow[]>;
+}
+
+/**
+ * Tells every server instance that a project has new feed events in Postgres (Redis pub/sub, or an
+ * in-process twin). A notification carries no data: readers fetch from Postgres, the source of truth.
+ */
+export interface FeedNotifier {
+  /** Best effort and retried in the background; never throws. Call it after the transaction commits. */
+  notify(projectId: string): void;
+  /** Returns the unsubscribe function. */
+  subscribe(projectId: string, listener: () => void): () => void;
+  close(): Promise<void>;
 }
 
 export interface Store {
@@ -144,6 +167,7 @@ export interface DomainDeps {
   vault: Vault;
   hasher: PasswordHasher;
   strength: import("./password-strength.js").PasswordStrength;
+  feed: FeedNotifier;
   /** The server's public base URL: the default JWT issuer. */
   publicUrl: string;
 }

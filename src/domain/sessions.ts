@@ -11,7 +11,7 @@ import type { AuthenticationFactor, Project, RequestContext, Session, User } fro
 export const LAST_ACCESS_WRITE_INTERVAL_MS = 60_000;
 export const CUSTOM_CLAIMS_LIMITS = { maxBytes: 4096, maxDepth: 8 } as const;
 
-type SessionDeps = Pick<DomainDeps, "store" | "clock" | "keys" | "publicUrl">;
+type SessionDeps = Pick<DomainDeps, "store" | "clock" | "keys" | "publicUrl" | "feed">;
 
 export interface IssuedSession {
   session: Session;
@@ -172,7 +172,16 @@ export async function revokeSession(
   // Revoking twice is not an error: the caller's intent (this session is dead) holds.
   if (await deps.store.sessions.revoke(project.projectId, found.session.sessionId, "revoked", deps.clock.now())) {
     await deps.store.events.record({ projectId: project.projectId, type: "session.revoked", userId: found.user.userId, sessionId: found.session.sessionId, actor: "api", ...contextOf(input.context ?? {}) });
+    deps.feed.notify(project.projectId);
   }
+}
+
+/** Revokes every live session of a user (an extension beyond Stytch's API). */
+export async function revokeAllSessionsOfUser(deps: SessionDeps, project: Project, userId: string): Promise<number> {
+  if (!(await deps.store.users.get(project.projectId, userId))) throw new TesseraError("user_not_found");
+  const revoked = await revokeUserSessions(deps, project.projectId, userId, "revoked");
+  if (revoked.length > 0) deps.feed.notify(project.projectId);
+  return revoked.length;
 }
 
 export async function revokeUserSessions(

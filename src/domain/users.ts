@@ -79,7 +79,7 @@ export async function getUser(deps: Pick<DomainDeps, "store">, project: Project,
   return user;
 }
 
-export async function updateUser(deps: Pick<DomainDeps, "store" | "clock">, project: Project, userId: string, input: UserProfile): Promise<User> {
+export async function updateUser(deps: Pick<DomainDeps, "store" | "clock" | "feed">, project: Project, userId: string, input: UserProfile): Promise<User> {
   const current = await getUser(deps, project, userId);
   const patch: Parameters<UserRepo["update"]>[2] = {};
   if (input.name) {
@@ -98,16 +98,19 @@ export async function updateUser(deps: Pick<DomainDeps, "store" | "clock">, proj
   const updated = await deps.store.users.update(project.projectId, userId, patch, deps.clock.now());
   if (!updated) throw new TesseraError("user_not_found");
   await deps.store.events.record({ projectId: project.projectId, type: "user.updated", userId, actor: "api", details: { fields: Object.keys(patch) } });
+  // Verifiers treat this user's older JWTs as stale: new roles or metadata reach every app in seconds.
+  deps.feed.notify(project.projectId);
   return updated;
 }
 
 /** Deletes the user and revokes every session, in one transaction. */
-export async function deleteUser(deps: Pick<DomainDeps, "store" | "clock">, project: Project, userId: string): Promise<void> {
+export async function deleteUser(deps: Pick<DomainDeps, "store" | "clock" | "feed">, project: Project, userId: string): Promise<void> {
   await deps.store.transaction(async (store) => {
     if (!(await store.users.markDeleted(project.projectId, userId, deps.clock.now()))) throw new TesseraError("user_not_found");
     await revokeUserSessions({ ...deps, store }, project.projectId, userId, "user_deleted");
     await store.events.record({ projectId: project.projectId, type: "user.deleted", userId, actor: "api" });
   });
+  deps.feed.notify(project.projectId); // after the commit: readers must find the rows
 }
 
 export const SEARCH_LIMIT = { default: 100, max: 1000 } as const;

@@ -13,6 +13,7 @@ import { jsonBody } from "./json-body.js";
 import { registerJwksRoute } from "./routes/jwks.js";
 import { probe, registerOpsRoutes } from "./routes/ops.js";
 import { registerPasswordRoutes } from "./routes/passwords.js";
+import { registerRevocationStream } from "./routes/revocation-stream.js";
 import { registerSessionRoutes } from "./routes/sessions.js";
 import { registerUserRoutes } from "./routes/users.js";
 
@@ -59,6 +60,7 @@ export function createApp(deps: AppDeps) {
   registerUserRoutes(app, deps);
   registerPasswordRoutes(app, deps);
   registerSessionRoutes(app, deps);
+  registerRevocationStream(app, deps);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "projectSecret", { type: "http", scheme: "basic", description: "project_id as user name, a project secret as password" });
   app.doc31("/openapi.json", {

@@ -1,5 +1,5 @@
-import { and, count, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
-import type { ProjectRepo, SigningKeyRepo, Store } from "../domain/ports.js";
+import { and, asc, count, desc, eq, gt, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import type { Clock, FeedRow, ProjectRepo, SigningKeyRepo, Store } from "../domain/ports.js";
 import { pingDatabase, type Database } from "./db.js";
 import { toProject, toSigningKey } from "./rows.js";
 import { events, projects, projectSecrets, publicTokens, signingKeys } from "./schema.js";
@@ -99,7 +99,7 @@ function createSigningKeyRepo(db: Database): SigningKeyRepo {
 }
 
 /** The one Store implementation, over drizzle: real Postgres in production, PGlite embedded. */
-export function createPostgresStore(db: Database): Store {
+export function createPostgresStore(db: Database, clock: Clock): Store {
   return {
     projects: createProjectRepo(db),
     users: createUserRepo(db),
@@ -107,17 +107,26 @@ export function createPostgresStore(db: Database): Store {
     signingKeys: createSigningKeyRepo(db),
     events: {
       async record(event) {
-        await db.insert(events).values({ ...event, details: event.details ?? {} });
+        await db.insert(events).values({ ...event, details: event.details ?? {}, createdAt: clock.now() });
+      },
+      async feedSince(projectId, afterId, since, limit) {
+        const rows = await db
+          .select({ eventId: events.eventId, type: events.type, userId: events.userId, sessionId: events.sessionId, at: events.createdAt })
+          .from(events)
+          .where(and(eq(events.projectId, projectId), gt(events.eventId, afterId), gt(events.createdAt, since), inArray(events.type, ["session.revoked", "user.updated"])))
+          .orderBy(asc(events.eventId))
+          .limit(limit);
+        return rows.filter((r): r is FeedRow => r.userId !== null);
       },
     },
-    transaction: (work) => db.transaction((tx) => work(createPostgresStore(tx as unknown as Database))),
+    transaction: (work) => db.transaction((tx) => work(createPostgresStore(tx as unknown as Database, clock))),
     withAdvisoryLock: (lockId, work) =>
       db.transaction(async (tx) => {
         // Transaction-scoped: released at commit or rollback, even if this process dies mid-way.
         const result = await tx.execute(sql`select pg_try_advisory_xact_lock(${lockId}) as locked`);
         const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { locked: boolean }[];
         if (!rows[0]?.locked) return null;
-        return { value: await work(createPostgresStore(tx as unknown as Database)) };
+        return { value: await work(createPostgresStore(tx as unknown as Database, clock)) };
       }),
     ping: () => pingDatabase(db),
   };

@@ -136,5 +136,10 @@ export const events = pgTable(
     details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
     createdAt: createdAt(),
   },
-  (t) => [index("events_project_created_idx").on(t.projectId, t.createdAt), index("events_user_idx").on(t.projectId, t.userId)],
+  (t) => [
+    index("events_project_created_idx").on(t.projectId, t.createdAt),
+    index("events_user_idx").on(t.projectId, t.userId),
+    // The revocation feed reads only these types, by id, per project.
+    index("events_feed_idx").on(t.projectId, t.eventId).where(sql`${t.type} in ('session.revoked', 'user.updated')`),
+  ],
 );

@@ -1,6 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { DomainDeps } from "../../domain/ports.js";
-import { authenticateSession, listSessions, revokeSession } from "../../domain/sessions.js";
+import { TesseraError } from "../../errors.js";
+import { authenticateSession, listSessions, revokeAllSessionsOfUser, revokeSession } from "../../domain/sessions.js";
 import { getUser } from "../../domain/users.js";
 import { requestContext, type AppEnv } from "../context.js";
 import { CustomClaims, Envelope, SessionDurationMinutes, SessionWire, sessionWire, UserWire, userWire } from "../wire.js";
@@ -32,10 +33,13 @@ const revokeRoute = createRoute({
   method: "post",
   path: "/v1/sessions/revoke",
   tags: ["sessions"],
-  summary: "Revoke a session by exactly one of session_id, session_token, session_jwt",
+  summary: "Revoke a session by exactly one of session_id, session_token, session_jwt — or all of a user's sessions by user_id",
+  description: "`user_id` is an extension beyond Stytch's API: it revokes every live session of the user and answers `revoked_sessions` with their count.",
   ...secured,
-  request: jsonRequest(z.object({ session_id: z.string().max(128).optional(), session_token: SessionToken.optional(), session_jwt: SessionJwt.optional() })),
-  responses: ok(z.object(Envelope)),
+  request: jsonRequest(
+    z.object({ session_id: z.string().max(128).optional(), session_token: SessionToken.optional(), session_jwt: SessionJwt.optional(), user_id: z.string().min(1).max(128).optional() }),
+  ),
+  responses: ok(z.object({ ...Envelope, revoked_sessions: z.number().int().optional() })),
 });
 
 const getRoute = createRoute({
@@ -73,6 +77,11 @@ export function registerSessionRoutes(app: OpenAPIHono<AppEnv>, deps: DomainDeps
 
   app.openapi(revokeRoute, async (c) => {
     const b = c.req.valid("json");
+    if (b.user_id !== undefined) {
+      if (b.session_id ?? b.session_token ?? b.session_jwt) throw new TesseraError("bad_request", { message: "Provide user_id alone, or exactly one of session_id, session_token, session_jwt." });
+      const count = await revokeAllSessionsOfUser(deps, c.get("project"), b.user_id);
+      return c.json({ request_id: c.get("requestId"), status_code: 200, revoked_sessions: count }, 200);
+    }
     await revokeSession(deps, c.get("project"), { sessionId: b.session_id, sessionToken: b.session_token, sessionJwt: b.session_jwt, context: requestContext(c) });
     return c.json({ request_id: c.get("requestId"), status_code: 200 }, 200);
   });

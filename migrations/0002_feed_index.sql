@@ -1,0 +1,1 @@
+CREATE INDEX "events_feed_idx" ON "events" USING btree ("project_id","event_id") WHERE "events"."type" in ('session.revoked', 'user.updated');

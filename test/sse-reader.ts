@@ -1,0 +1,54 @@
+/** Reads server-sent events from a fetch Response, for tests. */
+export interface SseMessage {
+  id?: string;
+  event?: string;
+  data: string;
+}
+
+export function sseReader(response: Response) {
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  const queue: SseMessage[] = [];
+
+  const parse = (block: string): SseMessage | null => {
+    const message: SseMessage = { data: "" };
+    let any = false;
+    for (const line of block.split("\n")) {
+      if (line.startsWith(":") || line === "") continue;
+      const colon = line.indexOf(":");
+      const field = colon === -1 ? line : line.slice(0, colon);
+      const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
+      if (field === "data") message.data += (message.data ? "\n" : "") + value;
+      else if (field === "id") message.id = value;
+      else if (field === "event") message.event = value;
+      any = true;
+    }
+    return any ? message : null;
+  };
+
+  return {
+    /** The next event, or throws after `timeoutMs`. */
+    async next(timeoutMs = 5000): Promise<SseMessage> {
+      const deadline = Date.now() + timeoutMs;
+      while (queue.length === 0) {
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) throw new Error("no SSE event in time");
+        const chunk = await Promise.race([reader.read(), new Promise<null>((resolve) => setTimeout(() => resolve(null), remaining))]);
+        if (chunk === null) continue;
+        if (chunk.done) throw new Error("stream ended");
+        buffer += decoder.decode(chunk.value, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf("\n\n")) !== -1) {
+          const message = parse(buffer.slice(0, end));
+          buffer = buffer.slice(end + 2);
+          if (message) queue.push(message);
+        }
+      }
+      return queue.shift()!;
+    },
+    async close() {
+      await reader.cancel().catch(() => {});
+    },
+  };
+}
