@@ -28,6 +28,15 @@ describe("architecture", () => {
     expect(offenders).toEqual([]);
   });
 
+  it("keeps the public entry points (src/sdk) free of server code", () => {
+    const offenders = sourceFiles(join(root, "src/sdk")).flatMap((file) =>
+      importsOf(file)
+        .filter((specifier) => specifier.startsWith("..") || !/^(\.\/|jose$|hono(\/|$))/.test(specifier))
+        .map((specifier) => `${relative(root, file)} imports ${specifier}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
   it("lets only the composition root and the entry points build infrastructure", () => {
     const builders = /\b(openDatabase|connectRedis|createArgon2Hasher|createVault)\(/;
     const allowed = new Set(["src/deps.ts", "src/commands.ts", "src/store/db.ts", "src/redis/connection.ts", "src/crypto/argon2-hasher.ts", "src/crypto/vault.ts"]);

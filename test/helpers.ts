@@ -2,6 +2,9 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { getRequestListener } from "@hono/node-server";
 import postgres from "postgres";
 import { pino } from "pino";
 import { loadConfig, type Config } from "../src/config.js";
@@ -104,6 +107,31 @@ export async function createTestServer(options: TestServerOptions = {}): Promise
   const environment = await createTestEnvironment(options.env);
   const clock = new TestClock();
   const deps = await createDeps(environment.config, { clock, logger: pino({ level: "silent" }), inMemoryDatabase: true, ...options.overrides });
+  return serverOn(environment, deps, clock, options);
+}
+
+/** A test server that also listens on 127.0.0.1 (for clients that speak HTTP: SDKs, the stytch client). */
+export async function createListeningTestServer(options: TestServerOptions = {}): Promise<TestServer & { baseUrl: string }> {
+  const http = createServer();
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  const baseUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const environment = await createTestEnvironment({ PUBLIC_URL: baseUrl, ...options.env });
+  const clock = new TestClock();
+  const deps = await createDeps(environment.config, { clock, logger: pino({ level: "silent" }), inMemoryDatabase: true, ...options.overrides });
+  const server = await serverOn(environment, deps, clock, options);
+  http.on("request", getRequestListener(server.app.fetch));
+  return {
+    ...server,
+    baseUrl,
+    async close() {
+      http.closeAllConnections();
+      await new Promise((resolve) => http.close(resolve));
+      await server.close();
+    },
+  };
+}
+
+async function serverOn(environment: TestEnvironment, deps: Deps, clock: TestClock, options: TestServerOptions): Promise<TestServer> {
   const app = createApp(deps);
   const project = await createProject(deps, { name: "Test", settings: options.settings ?? {} });
   const authorization = basicAuth(project.project.projectId, project.secret);

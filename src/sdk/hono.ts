@@ -1,0 +1,85 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { getCookie, setCookie } from "hono/cookie";
+import { TesseraVerifyError, type VerifyErrorCode } from "./errors.js";
+import type { AuthenticatedSession, Verifier } from "./verify.js";
+
+export { TesseraVerifyError } from "./errors.js";
+
+export interface SessionMiddlewareOptions {
+  verifier: Verifier;
+  /** Stytch semantics: JWTs this old or older are exchanged; 0 asks the server on every request. */
+  maxTokenAgeSeconds?: number;
+  /** Step-up: the newest authentication factor must be at most this old, else 403 reauthentication_required. */
+  maxAuthAgeSeconds?: number;
+  /** Cookie holding the session JWT for browser callers (default `tessera_session_jwt`). */
+  cookieName?: string;
+  clockToleranceSeconds?: number;
+  /** Injectable clock for the step-up check (default: the system clock). */
+  now?: () => Date;
+}
+
+/** Response header carrying a fresh JWT whenever the middleware had to exchange. */
+export const FRESH_JWT_HEADER = "X-Tessera-Session-Jwt";
+
+export interface TesseraVariables {
+  tessera: AuthenticatedSession;
+}
+
+const statusOf: Record<VerifyErrorCode, 401 | 503 | 500> = {
+  jwt_invalid: 401,
+  jwt_expired: 401,
+  jwt_too_old: 401,
+  session_revoked: 401,
+  session_not_found: 401,
+  server_unavailable: 503,
+  unauthorized_credentials: 500, // the app's own secret is wrong: a server misconfiguration, not the caller's fault
+};
+
+function refuse(c: Context, status: 401 | 403 | 500 | 503, type: string, message: string) {
+  return c.json({ status_code: status, error_type: type, error_message: message }, status);
+}
+
+/**
+ * Per-route session check: `app.get("/feed", session({ verifier }))` trusts a JWT for its lifetime,
+ * `app.post("/transfer", session({ verifier, maxTokenAgeSeconds: 0 }))` asks the server every time.
+ * Options are validated when the middleware is built, not at the first request.
+ */
+export function session(options: SessionMiddlewareOptions): MiddlewareHandler<{ Variables: TesseraVariables }> {
+  const { verifier, maxTokenAgeSeconds, maxAuthAgeSeconds } = options;
+  if (!verifier || typeof verifier.authenticateJwt !== "function") throw new TypeError("session(): a verifier from createVerifier() is required");
+  for (const [name, value] of Object.entries({ maxTokenAgeSeconds, maxAuthAgeSeconds })) {
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) throw new TypeError(`session(): ${name} must be a number ≥ 0`);
+  }
+  const cookieName = options.cookieName ?? "tessera_session_jwt";
+  const now = options.now ?? (() => new Date());
+
+  return async (c, next) => {
+    const bearer = /^Bearer ([^\s]+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
+    const fromCookie = bearer ? undefined : getCookie(c, cookieName);
+    const jwt = bearer ?? fromCookie;
+    if (!jwt) return refuse(c, 401, "unauthorized", "A session JWT is required (Authorization: Bearer, or the session cookie).");
+
+    let result: AuthenticatedSession;
+    try {
+      result = await verifier.authenticateJwt(jwt, {
+        ...(maxTokenAgeSeconds !== undefined ? { maxTokenAgeSeconds } : {}),
+        ...(options.clockToleranceSeconds !== undefined ? { clockToleranceSeconds: options.clockToleranceSeconds } : {}),
+      });
+    } catch (error) {
+      if (error instanceof TesseraVerifyError) return refuse(c, statusOf[error.code], error.code, error.message);
+      throw error;
+    }
+
+    if (maxAuthAgeSeconds !== undefined) {
+      const newest = Math.max(0, ...result.session.authentication_factors.map((f) => Date.parse(f.last_authenticated_at ?? "") || 0));
+      if (now().getTime() - newest > maxAuthAgeSeconds * 1000) return refuse(c, 403, "reauthentication_required", `This action needs a login within the last ${maxAuthAgeSeconds} seconds.`);
+    }
+
+    if (result.session_jwt !== jwt) {
+      c.header(FRESH_JWT_HEADER, result.session_jwt);
+      if (fromCookie) setCookie(c, cookieName, result.session_jwt, { httpOnly: true, secure: true, sameSite: "Lax", path: "/" });
+    }
+    c.set("tessera", result);
+    await next();
+  };
+}

@@ -1,0 +1,222 @@
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
+import { createJwksCache } from "./jwks-cache.js";
+import { TesseraVerifyError } from "./errors.js";
+import { startFeed } from "./feed-client.js";
+
+export { TesseraVerifyError, type VerifyErrorCode } from "./errors.js";
+
+const SESSION_CLAIM = "https://stytch.com/session";
+const REGISTERED_CLAIMS = new Set(["iss", "sub", "aud", "exp", "nbf", "iat", "jti", SESSION_CLAIM]);
+const MAX_JWT_BYTES = 8 * 1024;
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const FORBIDDEN_HEADERS = ["jku", "x5u", "jwk", "x5c", "crit", "b64"];
+const ALGORITHMS = ["RS256", "ES256", "EdDSA"];
+const SKEW_SECONDS = 60;
+
+export interface VerifierOptions {
+  /** Tessera's base URL, e.g. https://auth.example.com */
+  url: string;
+  projectId: string;
+  /** A project secret: enables exchanges of expired or too-old JWTs, and the revocation feed. */
+  secret?: string;
+  /** Accepted `iss` values; default the base URL and `stytch.com/<project_id>`. */
+  issuers?: string[];
+  /** How long the JWKS is cached (Tessera serves max-age=300 at most). */
+  jwksCacheSeconds?: number;
+  /** Subscribe to the revocation feed (default: when a secret is given). */
+  revocationFeed?: boolean;
+  fetch?: typeof fetch;
+  /** Injectable clock, like jose's currentDate. */
+  now?: () => Date;
+}
+
+export interface AuthenticateOptions {
+  /** Stytch semantics: a JWT whose age is ≥ this is too old; 0 always asks the server. */
+  maxTokenAgeSeconds?: number;
+  clockToleranceSeconds?: number;
+}
+
+export interface SessionInfo {
+  session_id: string;
+  user_id: string;
+  started_at: string;
+  last_accessed_at: string;
+  expires_at: string;
+  attributes: Record<string, unknown>;
+  authentication_factors: { type: string; last_authenticated_at?: string; [key: string]: unknown }[];
+  roles: string[];
+  custom_claims: Record<string, unknown>;
+}
+
+export interface AuthenticatedSession {
+  session: SessionInfo;
+  user_id: string;
+  custom_claims: Record<string, unknown>;
+  /** The JWT to use from now on: the given one, or a fresh one when the verifier exchanged. */
+  session_jwt: string;
+  /** "local": verified with the JWKS; "server": exchanged at /v1/sessions/authenticate. */
+  verified_by: "local" | "server";
+}
+
+export interface Verifier {
+  authenticateJwt(jwt: string, options?: AuthenticateOptions): Promise<AuthenticatedSession>;
+  /** Resolves once the revocation feed has replayed and is live (immediately without a feed). */
+  ready(): Promise<void>;
+  /** Whether local verification is trusted right now (false while the feed has been down too long). */
+  readonly localVerificationTrusted: boolean;
+  close(): void;
+}
+
+type Refusal = "invalid" | "expired" | "too_old";
+
+export function createVerifier(options: VerifierOptions): Verifier {
+  if (!options.url || !options.projectId) throw new TypeError("createVerifier: url and projectId are required");
+  const url = options.url.replace(/\/+$/, "");
+  const now = options.now ?? (() => new Date());
+  const doFetch = options.fetch ?? fetch;
+  const issuers = options.issuers ?? [url, `stytch.com/${options.projectId}`];
+  const authorization = options.secret ? `Basic ${btoa(`${options.projectId}:${options.secret}`)}` : null;
+  const jwks = createJwksCache({
+    url: `${url}/v1/sessions/jwks/${encodeURIComponent(options.projectId)}`,
+    fetch: doFetch,
+    maxAgeMs: (options.jwksCacheSeconds ?? 300) * 1000,
+    cooldownMs: 5_000,
+    now: () => now().getTime(),
+  });
+
+  // Deny-list and user not-before times, each kept only as long as an affected JWT can live.
+  const revoked = new Map<string, number>();
+  const userNotBefore = new Map<string, { notBefore: number; until: number }>();
+  let jwtLifetimeSeconds = 300;
+  const feedWanted = (options.revocationFeed ?? true) && authorization !== null;
+  let feedReadyAt: number | null = null;
+  let feedDownSince: number | null = feedWanted ? now().getTime() : null;
+  let markReady: () => void = () => {};
+  const readyPromise = feedWanted ? new Promise<void>((resolve) => (markReady = resolve)) : Promise.resolve();
+
+  const feed = feedWanted
+    ? startFeed(
+        { url, authorization: authorization!, fetch: doFetch },
+        {
+          onRevoked: (sessionId, at) => revoked.set(sessionId, at.getTime() + (jwtLifetimeSeconds + SKEW_SECONDS) * 1000),
+          onUserChanged: (userId, at) => userNotBefore.set(userId, { notBefore: Math.floor(at.getTime() / 1000), until: at.getTime() + (jwtLifetimeSeconds + SKEW_SECONDS) * 1000 }),
+          onReady: (lifetime) => {
+            jwtLifetimeSeconds = lifetime;
+            feedReadyAt = now().getTime();
+            feedDownSince = null;
+            markReady();
+          },
+          onDisconnected: () => {
+            feedDownSince ??= now().getTime();
+          },
+        },
+      )
+    : null;
+
+  /** Without a live feed for longer than a JWT lives, a local "yes" could miss a revocation: ask the server. */
+  const localTrusted = () => !feedWanted || (feedReadyAt !== null && (feedDownSince === null || now().getTime() - feedDownSince <= jwtLifetimeSeconds * 1000));
+
+  const verifyLocally = async (jwt: string, opts: AuthenticateOptions): Promise<{ payload: JWTPayload } | Refusal> => {
+    if (jwt.length > MAX_JWT_BYTES || !COMPACT_JWS.test(jwt)) return "invalid";
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    try {
+      header = decodeProtectedHeader(jwt);
+    } catch {
+      return "invalid";
+    }
+    if (typeof header.kid !== "string" || typeof header.alg !== "string" || !ALGORITHMS.includes(header.alg) || FORBIDDEN_HEADERS.some((h) => h in header)) return "invalid";
+    const tolerance = opts.clockToleranceSeconds ?? 0;
+    const current = now();
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(jwt, jwks, {
+        algorithms: ALGORITHMS, // the JWKS pins each kid to its own alg; jose matches both
+        issuer: issuers,
+        audience: options.projectId,
+        requiredClaims: ["exp", "iat", "nbf", "sub", "aud", "iss"],
+        clockTolerance: tolerance,
+        currentDate: current,
+        typ: "JWT",
+      }));
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) return "expired";
+      // Not a verdict on the token: the keys could not be had (first fetch failed). Never a false accept.
+      if (!(error instanceof joseErrors.JOSEError)) throw new TesseraVerifyError("server_unavailable", "Could not fetch the JWKS.", { cause: error });
+      return "invalid";
+    }
+    const nowSeconds = current.getTime() / 1000;
+    // jose checks iat against the future only when maxTokenAge is set; a JWT from the future is forged or skewed.
+    if (payload.iat! > nowSeconds + tolerance) return "invalid";
+    const claim = payload[SESSION_CLAIM] as { id?: unknown } | undefined;
+    if (typeof claim?.id !== "string") return "invalid";
+    const maxAge = opts.maxTokenAgeSeconds;
+    if (maxAge !== undefined && nowSeconds - payload.iat! >= maxAge) return "too_old";
+    const changed = userNotBefore.get(payload.sub!);
+    if (changed && changed.until > current.getTime() && payload.iat! < changed.notBefore) return "too_old";
+    return { payload };
+  };
+
+  const exchange = async (jwt: string): Promise<AuthenticatedSession> => {
+    let response: Response;
+    try {
+      response = await doFetch(`${url}/v1/sessions/authenticate`, {
+        method: "POST",
+        headers: { authorization: authorization!, "content-type": "application/json" },
+        body: JSON.stringify({ session_jwt: jwt }),
+      });
+    } catch (error) {
+      throw new TesseraVerifyError("server_unavailable", "The session server could not be reached.", { cause: error });
+    }
+    const body = (await response.json().catch(() => ({}))) as { session?: SessionInfo; session_jwt?: string; error_type?: string; error_details?: { reason?: string } };
+    if (response.ok && body.session && body.session_jwt) {
+      return { session: body.session, user_id: body.session.user_id, custom_claims: body.session.custom_claims ?? {}, session_jwt: body.session_jwt, verified_by: "server" };
+    }
+    if (response.status === 401) throw new TesseraVerifyError("unauthorized_credentials", "The project secret was refused.");
+    if (response.status === 404) {
+      const reason = body.error_details?.reason;
+      throw new TesseraVerifyError(reason === "revoked" || reason === "user_deleted" ? "session_revoked" : "session_not_found", `The session is no longer valid (${reason ?? "unknown"}).`);
+    }
+    if (response.status >= 400 && response.status < 500) throw new TesseraVerifyError("jwt_invalid", "The session server refused the JWT.");
+    throw new TesseraVerifyError("server_unavailable", `The session server answered ${response.status}.`);
+  };
+
+  const prune = () => {
+    const t = now().getTime();
+    for (const [id, until] of revoked) if (until <= t) revoked.delete(id);
+    for (const [id, entry] of userNotBefore) if (entry.until <= t) userNotBefore.delete(id);
+  };
+
+  return {
+    async authenticateJwt(jwt, opts = {}) {
+      if (typeof jwt !== "string") throw new TesseraVerifyError("jwt_invalid", "The JWT must be a string.");
+      if (opts.maxTokenAgeSeconds !== undefined && !(opts.maxTokenAgeSeconds >= 0)) throw new TypeError("maxTokenAgeSeconds must be ≥ 0");
+      prune();
+      const result = opts.maxTokenAgeSeconds === 0 ? "too_old" : await verifyLocally(jwt, opts);
+      if (result === "invalid") throw new TesseraVerifyError("jwt_invalid", "The JWT did not verify.");
+      if (typeof result === "object") {
+        const sessionId = (result.payload[SESSION_CLAIM] as { id: string }).id;
+        if (revoked.has(sessionId)) throw new TesseraVerifyError("session_revoked", "The session was revoked.");
+        if (localTrusted()) return fromPayload(result.payload, jwt);
+      }
+      if (!authorization) {
+        if (result === "expired") throw new TesseraVerifyError("jwt_expired", "The JWT has expired.");
+        throw new TesseraVerifyError("jwt_too_old", "The JWT is older than maxTokenAgeSeconds allows.");
+      }
+      return exchange(jwt);
+    },
+    ready: () => readyPromise,
+    get localVerificationTrusted() {
+      return localTrusted();
+    },
+    close() {
+      feed?.stop();
+    },
+  };
+}
+
+function fromPayload(payload: JWTPayload, jwt: string): AuthenticatedSession {
+  const claim = payload[SESSION_CLAIM] as Omit<SessionInfo, "session_id" | "user_id" | "custom_claims"> & { id: string };
+  const custom_claims = Object.fromEntries(Object.entries(payload).filter(([key]) => !REGISTERED_CLAIMS.has(key)));
+  const { id, ...rest } = claim;
+  return { session: { ...rest, session_id: id, user_id: payload.sub!, custom_claims }, user_id: payload.sub!, custom_claims, session_jwt: jwt, verified_by: "local" };
+}
