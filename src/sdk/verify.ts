@@ -1,4 +1,4 @@
-import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
+import { errors as joseErrors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from "jose";
 import { createJwksCache } from "./jwks-cache.js";
 import { TesseraVerifyError } from "./errors.js";
 import { startFeed } from "./feed-client.js";
@@ -118,18 +118,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   const verifyLocally = async (jwt: string, opts: AuthenticateOptions): Promise<{ payload: JWTPayload } | Refusal> => {
     if (jwt.length > MAX_JWT_BYTES || !COMPACT_JWS.test(jwt)) return "invalid";
-    let header: ReturnType<typeof decodeProtectedHeader>;
-    try {
-      header = decodeProtectedHeader(jwt);
-    } catch {
-      return "invalid";
-    }
-    if (typeof header.kid !== "string" || typeof header.alg !== "string" || !ALGORITHMS.includes(header.alg) || FORBIDDEN_HEADERS.some((h) => h in header)) return "invalid";
     const tolerance = opts.clockToleranceSeconds ?? 0;
     const current = now();
     let payload: JWTPayload;
+    let header: JWTHeaderParameters;
     try {
-      ({ payload } = await jwtVerify(jwt, jwks, {
+      ({ payload, protectedHeader: header } = await jwtVerify(jwt, jwks, {
         algorithms: ALGORITHMS, // the JWKS pins each kid to its own alg; jose matches both
         issuer: issuers,
         audience: options.projectId,
@@ -144,6 +138,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (!(error instanceof joseErrors.JOSEError)) throw new TesseraVerifyError("server_unavailable", "Could not fetch the JWKS.", { cause: error });
       return "invalid";
     }
+    // jose never fetches jku/x5u or trusts an embedded jwk, but a token that carries them is not ours.
+    if (typeof header.kid !== "string" || FORBIDDEN_HEADERS.some((h) => h in header)) return "invalid";
     const nowSeconds = current.getTime() / 1000;
     // jose checks iat against the future only when maxTokenAge is set; a JWT from the future is forged or skewed.
     if (payload.iat! > nowSeconds + tolerance) return "invalid";
