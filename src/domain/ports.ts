@@ -18,6 +18,8 @@ export interface ProjectRepo {
   /** Returns false when no live secret had that id in that project. */
   revokeSecret(projectId: string, secretId: string, now: Date): Promise<boolean>;
   addPublicToken(input: { publicToken: string; projectId: string }): Promise<void>;
+  /** The project a live public token identifies. */
+  byPublicToken(publicToken: string): Promise<Project | null>;
 }
 
 export interface UserSearch {

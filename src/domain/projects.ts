@@ -15,6 +15,7 @@ export const defaultProjectSettings: ProjectSettings = Object.freeze({
   issuerFormat: "public_url" as const,
   allowedOrigins: [],
   cookieDomain: null,
+  exposeJwtToScripts: false,
   selfSignUp: true,
 });
 

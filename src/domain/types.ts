@@ -18,6 +18,8 @@ export interface ProjectSettings {
   issuerFormat: "public_url" | "stytch";
   allowedOrigins: string[];
   cookieDomain: string | null;
+  /** The session JWT cookie is HttpOnly unless this is set; then browser scripts may read it (getJwt). */
+  exposeJwtToScripts: boolean;
   selfSignUp: boolean;
 }
 

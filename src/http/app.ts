@@ -6,6 +6,7 @@ import { TesseraError, type ErrorType } from "../errors.js";
 import type { DomainDeps, Logger } from "../domain/ports.js";
 import type { RedisStatus } from "../redis/connection.js";
 import { projectSecretAuth } from "./auth.js";
+import { browserGuard } from "./browser-guard.js";
 import type { AppEnv } from "./context.js";
 import { docsPage } from "./docs-page.js";
 import { createErrorHandler } from "./errors.js";
@@ -14,6 +15,7 @@ import { registerJwksRoute } from "./routes/jwks.js";
 import { probe, registerOpsRoutes } from "./routes/ops.js";
 import { registerPasswordRoutes } from "./routes/passwords.js";
 import { registerRevocationStream } from "./routes/revocation-stream.js";
+import { registerSdkRoutes } from "./routes/sdk.js";
 import { registerSessionRoutes } from "./routes/sessions.js";
 import { registerUserRoutes } from "./routes/users.js";
 
@@ -54,6 +56,8 @@ export function createApp(deps: AppDeps) {
   app.use(secureHeaders());
   app.use("/v1/*", jsonBody({ maxBytes: deps.bodyLimitBytes }));
   app.use("/v1/*", except("/v1/sessions/jwks/*", projectSecretAuth(deps)));
+  app.use("/sdk/v1/:public_token/*", browserGuard(deps));
+  app.use("/sdk/v1/*", jsonBody({ maxBytes: deps.bodyLimitBytes }));
 
   registerOpsRoutes(app, deps);
   registerJwksRoute(app, deps);
@@ -61,6 +65,7 @@ export function createApp(deps: AppDeps) {
   registerPasswordRoutes(app, deps);
   registerSessionRoutes(app, deps);
   registerRevocationStream(app, deps);
+  registerSdkRoutes(app, deps);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "projectSecret", { type: "http", scheme: "basic", description: "project_id as user name, a project secret as password" });
   app.doc31("/openapi.json", {

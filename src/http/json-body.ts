@@ -34,8 +34,9 @@ export function jsonBody(options: { maxBytes: number }): MiddlewareHandler<AppEn
   return async (c, next) => {
     const method = c.req.method;
     if (method === "GET" || method === "HEAD" || method === "OPTIONS") return next();
-    const hasBody = c.req.header("content-length") !== undefined && c.req.header("content-length") !== "0" ? true : c.req.header("transfer-encoding") !== undefined;
-    if (!hasBody && method === "DELETE") return next();
+    const hasBody = c.req.raw.body !== null && c.req.header("content-length") !== "0";
+    // No body at all: nothing to parse; routes that need one fail their own validation.
+    if (!hasBody) return next();
     if (!JSON_TYPE.test(c.req.header("content-type") ?? "")) throw new TesseraError("invalid_content_type");
     return limit(c, async () => {
       let body: unknown;

@@ -53,6 +53,14 @@ function createProjectRepo(db: Database): ProjectRepo {
     async addPublicToken(input) {
       await db.insert(publicTokens).values(input);
     },
+    async byPublicToken(publicToken) {
+      const [row] = await db
+        .select({ project: projects })
+        .from(publicTokens)
+        .innerJoin(projects, eq(projects.projectId, publicTokens.projectId))
+        .where(and(eq(publicTokens.publicToken, publicToken), isNull(publicTokens.revokedAt)));
+      return row ? toProject(row.project) : null;
+    },
   };
 }
 

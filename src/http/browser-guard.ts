@@ -1,0 +1,76 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { TesseraError } from "../errors.js";
+import type { Store } from "../domain/ports.js";
+import type { Project } from "../domain/types.js";
+import type { AppEnv } from "./context.js";
+
+/** The custom header every state-changing browser request must carry (a form post or a simple cross-site request cannot). */
+export const CSRF_HEADER = "X-Tessera-Request";
+const SAFE_METHODS = new Set(["GET", "HEAD"]);
+
+/**
+ * The browser surface's one guard: the public token in the path names the project; the Origin must
+ * be one of the project's allowed origins (an explicit refusal: CORS headers alone would still run the
+ * handler); state-changing requests need an allowed Origin and the custom header. Preflights are
+ * answered here.
+ */
+export function browserGuard(deps: { store: Store }): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const publicToken = c.req.param("public_token") ?? "";
+    const project = publicToken.length <= 128 ? await deps.store.projects.byPublicToken(publicToken) : null;
+    if (!project) throw new TesseraError("invalid_public_token");
+    const origin = c.req.header("origin");
+    const allowed = origin !== undefined && project.settings.allowedOrigins.includes(origin);
+    if (origin !== undefined && !allowed) throw new TesseraError("origin_not_allowed", { message: `The origin ${origin.slice(0, 200)} is not allowed for this project.` });
+
+    if (allowed) {
+      c.header("Access-Control-Allow-Origin", origin);
+      c.header("Access-Control-Allow-Credentials", "true");
+      c.header("Access-Control-Expose-Headers", "X-Request-Id");
+    }
+    c.header("Vary", "Origin");
+    if (c.req.method === "OPTIONS") {
+      if (!allowed) throw new TesseraError("origin_not_allowed");
+      c.header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+      c.header("Access-Control-Allow-Headers", `Content-Type, ${CSRF_HEADER}`);
+      c.header("Access-Control-Max-Age", "600");
+      return c.body(null, 204);
+    }
+    if (!SAFE_METHODS.has(c.req.method)) {
+      if (!allowed) throw new TesseraError("origin_not_allowed", { message: "State-changing browser requests need an allowed Origin header." });
+      if (!c.req.header(CSRF_HEADER)) throw new TesseraError("csrf_header_missing");
+    }
+    c.set("project", project);
+    await next();
+  };
+}
+
+const SESSION_COOKIE = "tessera_session";
+/** Same name as `tessera/hono` reads by default, so an app backend on the cookie domain picks it up. */
+export const JWT_COOKIE = "tessera_session_jwt";
+
+/** `__Host-` prefixed (no Domain, Path=/, Secure) unless the project shares cookies across a domain. */
+function cookieOptions(project: Project, maxAgeSeconds: number, httpOnly: boolean) {
+  const base = { httpOnly, secure: true, sameSite: "Lax" as const, path: "/", maxAge: Math.max(0, maxAgeSeconds) };
+  return project.settings.cookieDomain ? { ...base, domain: project.settings.cookieDomain } : { ...base, prefix: "host" as const };
+}
+
+export function setSessionCookies(c: Context, project: Project, tokens: { sessionToken?: string; jwt: string; expiresAt: Date; now: Date }) {
+  const maxAge = Math.floor((tokens.expiresAt.getTime() - tokens.now.getTime()) / 1000);
+  if (tokens.sessionToken) setCookie(c, SESSION_COOKIE, tokens.sessionToken, cookieOptions(project, maxAge, true));
+  const jwtOptions = cookieOptions(project, maxAge, !project.settings.exposeJwtToScripts);
+  // The JWT cookie never takes the __Host- prefix: an app backend on the cookie domain must find it by one name.
+  setCookie(c, JWT_COOKIE, tokens.jwt, { ...jwtOptions, prefix: undefined });
+}
+
+export function clearSessionCookies(c: Context, project: Project) {
+  const options = cookieOptions(project, 0, true);
+  deleteCookie(c, SESSION_COOKIE, options);
+  deleteCookie(c, JWT_COOKIE, { ...options, prefix: undefined });
+}
+
+export function readSessionToken(c: Context, project: Project): string | null {
+  const token = project.settings.cookieDomain ? getCookie(c, SESSION_COOKIE) : getCookie(c, SESSION_COOKIE, "host");
+  return token ?? null;
+}
