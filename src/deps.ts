@@ -10,6 +10,7 @@ import type { AppDeps } from "./http/app.js";
 import { createLogger } from "./logger.js";
 import { connectRedis, inProcessRedis } from "./redis/connection.js";
 import { createInProcessFeedNotifier, createRedisFeedNotifier } from "./redis/feed-notifier.js";
+import { createRateLimiter } from "./redis/rate-limiter.js";
 import { openDatabase, type DatabaseHandle } from "./store/db.js";
 import { createPostgresStore } from "./store/postgres-store.js";
 import type { Options as Argon2Options } from "@node-rs/argon2";
@@ -69,12 +70,14 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     vault,
     redis,
     feed,
+    limiter: createRateLimiter(redisConnection?.client ?? null),
     hasher,
     hashing: hasher.semaphore,
     keys: createSigningKeys({ store, vault, clock }),
     strength: createPasswordStrength(),
     publicUrl: config.publicUrl,
     bodyLimitBytes: config.bodyLimitBytes,
+    trustProxyHeader: config.trustProxyHeader,
     async close() {
       await Promise.allSettled([feed.close(), redis.close(), database.close()]);
     },

@@ -10,8 +10,7 @@ import { pino } from "pino";
 import { loadConfig, type Config } from "../src/config.js";
 import { createDeps, type Deps, type DepsOverrides } from "../src/deps.js";
 import type { Clock } from "../src/domain/ports.js";
-import { createProject, type CreatedProject } from "../src/domain/projects.js";
-import type { ProjectSettings } from "../src/domain/types.js";
+import { createProject, resolveSettings, type CreatedProject } from "../src/domain/projects.js";
 import { createApp, type App } from "../src/http/app.js";
 
 /** Real services when CI sets these; otherwise the embedded twins. */
@@ -98,7 +97,7 @@ export interface TestServer {
 }
 
 export interface TestServerOptions {
-  settings?: Partial<ProjectSettings>;
+  settings?: Parameters<typeof resolveSettings>[0];
   env?: Record<string, string>;
   overrides?: DepsOverrides;
 }

@@ -16,6 +16,15 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** Header parameters that would make a verifier fetch keys or change how it reads the token. */
 const FORBIDDEN_HEADERS = ["jku", "x5u", "jwk", "x5c", "crit", "b64"];
 
+/**
+ * Three base64url segments, no padding or whitespace, each the canonical encoding of its bytes:
+ * decoders ignore a last character's unused bits, so one token would otherwise have many spellings.
+ */
+export function isCanonicalCompactJws(jwt: string): boolean {
+  if (jwt.length > MAX_JWT_BYTES || !COMPACT_JWS.test(jwt)) return false;
+  return jwt.split(".").every((segment) => Buffer.from(segment, "base64url").toString("base64url") === segment);
+}
+
 export function issuerFor(project: Project, publicUrl: string): string {
   return project.settings.issuerFormat === "stytch" ? `stytch.com/${project.projectId}` : publicUrl;
 }
@@ -72,7 +81,7 @@ export async function sessionIdFromJwt(
   project: Project,
   jwt: string,
 ): Promise<{ sessionId: string; userId: string } | null> {
-  if (jwt.length > MAX_JWT_BYTES || !COMPACT_JWS.test(jwt)) return null;
+  if (!isCanonicalCompactJws(jwt)) return null;
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
     header = decodeProtectedHeader(jwt);

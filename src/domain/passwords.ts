@@ -7,8 +7,9 @@ import { contextOf } from "./sessions.js";
 import { createUser, normalizeEmail, type UserProfile } from "./users.js";
 import type { Project, RequestContext, User } from "./types.js";
 import { addMinutes } from "./clock.js";
+import { guardLogin, recordLoginFailure, recordLoginSuccess } from "./login-throttle.js";
 
-type PasswordDeps = Pick<DomainDeps, "store" | "clock" | "keys" | "publicUrl" | "hasher" | "strength" | "feed">;
+type PasswordDeps = Pick<DomainDeps, "store" | "clock" | "keys" | "publicUrl" | "hasher" | "strength" | "feed" | "limiter">;
 
 /** Stytch: resetting through a session needs a factor authenticated within the last 5 minutes. */
 const SESSION_RESET_WINDOW_MINUTES = 5;
@@ -65,6 +66,7 @@ export async function createPasswordUser(
  * all cost one full argon2 verification and end in the same `unauthorized_credentials`.
  */
 export async function verifyPassword(deps: PasswordDeps, project: Project, emailInput: string, password: string, context: RequestContext): Promise<User> {
+  await guardLogin(deps, project, emailInput, context);
   let email: string;
   try {
     email = normalizeEmail(emailInput);
@@ -75,6 +77,7 @@ export async function verifyPassword(deps: PasswordDeps, project: Project, email
   const hash = found?.passwordHash ?? deps.hasher.dummyHash;
   const ok = await deps.hasher.verify(hash, boundedPassword(password));
   if (!ok || !found?.passwordHash) {
+    await recordLoginFailure(deps, project, emailInput, context);
     await deps.store.events.record({ projectId: project.projectId, type: "login.failed", userId: found?.user.userId ?? null, ...contextOf(context), details: { method: "password" } });
     throw new TesseraError("unauthorized_credentials");
   }
@@ -83,6 +86,7 @@ export async function verifyPassword(deps: PasswordDeps, project: Project, email
     const passwordId = found.user.passwordId ?? newId("password", project.env);
     await deps.store.users.setPassword(found.user.userId, { passwordId, hash: upgraded }, deps.clock.now());
   }
+  await recordLoginSuccess(deps, project, emailInput);
   await deps.store.events.record({ projectId: project.projectId, type: "login.succeeded", userId: found.user.userId, ...contextOf(context), details: { method: "password" } });
   return found.user;
 }

@@ -161,6 +161,28 @@ export interface Logger {
   error(obj: object, msg?: string): void;
 }
 
+export interface RateLimitRule {
+  /** Names the counter family, e.g. "login-ip". */
+  name: string;
+  points: number;
+  durationSeconds: number;
+}
+
+/** `consumed`: points used in the current window, this call included. */
+export type RateLimitVerdict = { allowed: true; consumed: number } | { allowed: false; consumed: number; retryAfterSeconds: number };
+
+/**
+ * Counters shared by every instance (Redis), or per process (the in-process twin, and the fallback
+ * while Redis is down: limits degrade to per-instance, never to none).
+ */
+export interface RateLimiter {
+  consume(rule: RateLimitRule, key: string): Promise<RateLimitVerdict>;
+  /** Seconds the key is still blocked under the rule, 0 when it is not. */
+  blockedFor(rule: RateLimitRule, key: string): Promise<number>;
+  block(rule: RateLimitRule, key: string, seconds: number): Promise<void>;
+  reset(rule: RateLimitRule, key: string): Promise<void>;
+}
+
 /** What domain functions may ask for; each takes a `Pick` of the few it needs. */
 export interface DomainDeps {
   store: Store;
@@ -170,6 +192,7 @@ export interface DomainDeps {
   hasher: PasswordHasher;
   strength: import("./password-strength.js").PasswordStrength;
   feed: FeedNotifier;
+  limiter: RateLimiter;
   /** The server's public base URL: the default JWT issuer. */
   publicUrl: string;
 }

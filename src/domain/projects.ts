@@ -1,7 +1,7 @@
 import type { Clock, Store } from "./ports.js";
 import { newId, newSecret, sha256Hex } from "./tokens.js";
-import type { JwtAlgorithm, Project, ProjectEnv, ProjectSettings } from "./types.js";
-import { createSigningKey, type SigningKeys } from "./keys.js";
+import type { JwtAlgorithm, Project, ProjectEnv, ProjectSettings, RateLimitSettings } from "./types.js";
+import { createSigningKey } from "./keys.js";
 import type { Vault } from "./ports.js";
 
 export const defaultProjectSettings: ProjectSettings = Object.freeze({
@@ -17,7 +17,21 @@ export const defaultProjectSettings: ProjectSettings = Object.freeze({
   cookieDomain: null,
   exposeJwtToScripts: false,
   selfSignUp: true,
+  rateLimits: Object.freeze({
+    loginFailuresPerEmail: 5,
+    loginFailureWindowSeconds: 900,
+    lockoutSeconds: 60,
+    maxLockoutSeconds: 3600,
+    loginAttemptsPerIpPerMinute: 30,
+    exchangesPerSessionPerMinute: 120,
+    apiCallsPerSecretPerMinute: 6000,
+  }),
 });
+
+/** Stored or given settings over the defaults; nested limits merge key by key, so new ones get defaults. */
+export function resolveSettings(partial: Partial<Omit<ProjectSettings, "rateLimits">> & { rateLimits?: Partial<RateLimitSettings> } = {}): ProjectSettings {
+  return { ...defaultProjectSettings, ...partial, rateLimits: { ...defaultProjectSettings.rateLimits, ...partial.rateLimits } };
+}
 
 export const SESSION_DURATION_MINUTES = { min: 5, max: 527_040 } as const;
 
@@ -33,10 +47,10 @@ export interface CreatedProject {
 /** A project is born with one secret, one public token and one current signing key. */
 export async function createProject(
   deps: ProjectDeps,
-  input: { name: string; env?: ProjectEnv; settings?: Partial<ProjectSettings> },
+  input: { name: string; env?: ProjectEnv; settings?: Parameters<typeof resolveSettings>[0] },
 ): Promise<CreatedProject> {
   const env = input.env ?? "test";
-  const settings = { ...defaultProjectSettings, ...input.settings };
+  const settings = resolveSettings(input.settings);
   return deps.store.transaction(async (store) => {
     const project = await store.projects.create({ projectId: newId("project", env), name: input.name, settings });
     const { secretId, secret } = await addSecret({ ...deps, store }, project);
@@ -68,4 +82,3 @@ export async function addPublicToken(deps: Pick<ProjectDeps, "store">, project: 
   return publicToken;
 }
 
-export type { SigningKeys };

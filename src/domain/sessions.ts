@@ -11,7 +11,7 @@ import type { AuthenticationFactor, Project, RequestContext, Session, User } fro
 export const LAST_ACCESS_WRITE_INTERVAL_MS = 60_000;
 export const CUSTOM_CLAIMS_LIMITS = { maxBytes: 4096, maxDepth: 8 } as const;
 
-type SessionDeps = Pick<DomainDeps, "store" | "clock" | "keys" | "publicUrl" | "feed">;
+type SessionDeps = Pick<DomainDeps, "store" | "clock" | "keys" | "publicUrl" | "feed" | "limiter">;
 
 export interface IssuedSession {
   session: Session;
@@ -138,6 +138,9 @@ export async function authenticateSession(
   input: SessionCredential & { durationMinutes?: number | undefined; customClaims?: unknown; factor?: AuthenticationFactor; context?: RequestContext },
 ): Promise<IssuedSession> {
   const { session, user } = await requireLiveSession(deps, project, input);
+  const perMinute = project.settings.rateLimits.exchangesPerSessionPerMinute;
+  const verdict = await deps.limiter.consume({ name: "exchange", points: perMinute, durationSeconds: 60 }, session.sessionId);
+  if (!verdict.allowed) throw new TesseraError("too_many_requests", { message: "Too many exchanges for this session; retry later.", retryAfterSeconds: verdict.retryAfterSeconds });
   const now = deps.clock.now();
   const patch: Parameters<DomainDeps["store"]["sessions"]["update"]>[1] = {};
 

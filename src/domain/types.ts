@@ -21,6 +21,19 @@ export interface ProjectSettings {
   /** The session JWT cookie is HttpOnly unless this is set; then browser scripts may read it (getJwt). */
   exposeJwtToScripts: boolean;
   selfSignUp: boolean;
+  rateLimits: RateLimitSettings;
+}
+
+/** Per-project abuse limits (OWASP ASVS V2.2): failures lock an email out for growing periods. */
+export interface RateLimitSettings {
+  loginFailuresPerEmail: number;
+  loginFailureWindowSeconds: number;
+  /** First lockout; each further lockout within a day doubles it, up to maxLockoutSeconds. */
+  lockoutSeconds: number;
+  maxLockoutSeconds: number;
+  loginAttemptsPerIpPerMinute: number;
+  exchangesPerSessionPerMinute: number;
+  apiCallsPerSecretPerMinute: number;
 }
 
 export interface Project {
@@ -106,6 +119,7 @@ export interface AuditEvent {
   type:
     | "login.succeeded"
     | "login.failed"
+    | "login.locked"
     | "session.created"
     | "session.extended"
     | "session.revoked"

@@ -7,7 +7,7 @@ import type { DomainDeps, Logger } from "../domain/ports.js";
 import type { RedisStatus } from "../redis/connection.js";
 import { projectSecretAuth } from "./auth.js";
 import { browserGuard } from "./browser-guard.js";
-import type { AppEnv } from "./context.js";
+import { clientContext, type AppEnv } from "./context.js";
 import { docsPage } from "./docs-page.js";
 import { createErrorHandler } from "./errors.js";
 import { jsonBody } from "./json-body.js";
@@ -23,6 +23,7 @@ export interface AppDeps extends DomainDeps {
   logger: Logger;
   redis: RedisStatus;
   bodyLimitBytes: number;
+  trustProxyHeader: string | undefined;
 }
 
 /** A validation failure on these fields has a more specific Stytch error type than bad_request. */
@@ -54,6 +55,7 @@ export function createApp(deps: AppDeps) {
     deps.logger.info({ request_id: requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, "request");
   });
   app.use(secureHeaders());
+  app.use(clientContext(deps.trustProxyHeader));
   app.use("/v1/*", jsonBody({ maxBytes: deps.bodyLimitBytes }));
   app.use("/v1/*", except("/v1/sessions/jwks/*", projectSecretAuth(deps)));
   app.use("/sdk/v1/:public_token/*", browserGuard(deps));

@@ -5,7 +5,7 @@ import type { DomainDeps } from "../domain/ports.js";
 import type { AppEnv } from "./context.js";
 
 /** HTTP Basic `project_id:secret`, the backend API's one credential source. */
-export function projectSecretAuth(deps: Pick<DomainDeps, "store" | "clock">): MiddlewareHandler<AppEnv> {
+export function projectSecretAuth(deps: Pick<DomainDeps, "store" | "clock" | "limiter">): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header("authorization") ?? "";
     const match = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header.trim());

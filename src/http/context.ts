@@ -1,4 +1,4 @@
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Project, RequestContext } from "../domain/types.js";
 
@@ -6,17 +6,34 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     project: Project;
+    client: RequestContext;
   };
 }
 
-/** Client address and agent for audit events and session attributes. Proxy headers are not trusted. */
+/** Who is asking, for rate limits, audit events and session attributes. */
 export function requestContext(c: Context<AppEnv>): RequestContext {
-  let ip: string | undefined;
-  try {
-    ip = getConnInfo(c).remote.address;
-  } catch {
-    ip = undefined; // app.request() in tests has no socket
-  }
-  const userAgent = c.req.header("user-agent")?.slice(0, 512);
-  return { ip, userAgent };
+  return c.get("client");
+}
+
+/**
+ * Resolves the client address once per request. A proxy header is read only when TRUST_PROXY names
+ * it (anyone can send one); for X-Forwarded-For the right-most entry is the one our proxy appended.
+ */
+export function clientContext(trustProxyHeader: string | undefined): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    let ip: string | undefined;
+    if (trustProxyHeader) {
+      const value = c.req.header(trustProxyHeader);
+      ip = value?.split(",").at(-1)?.trim() || undefined;
+    }
+    if (!ip) {
+      try {
+        ip = getConnInfo(c).remote.address;
+      } catch {
+        ip = undefined; // app.request() in tests has no socket
+      }
+    }
+    c.set("client", { ip: ip?.slice(0, 64), userAgent: c.req.header("user-agent")?.slice(0, 512) });
+    await next();
+  };
 }

@@ -117,7 +117,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const localTrusted = () => !feedWanted || (feedReadyAt !== null && (feedDownSince === null || now().getTime() - feedDownSince <= jwtLifetimeSeconds * 1000));
 
   const verifyLocally = async (jwt: string, opts: AuthenticateOptions): Promise<{ payload: JWTPayload } | Refusal> => {
-    if (jwt.length > MAX_JWT_BYTES || !COMPACT_JWS.test(jwt)) return "invalid";
+    if (!isCanonicalCompactJws(jwt)) return "invalid";
     const tolerance = opts.clockToleranceSeconds ?? 0;
     const current = now();
     let payload: JWTPayload;
@@ -208,6 +208,27 @@ export function createVerifier(options: VerifierOptions): Verifier {
       feed?.stop();
     },
   };
+}
+
+/** Decoders ignore a last character's unused bits; only the canonical spelling of each segment is accepted. */
+function isCanonicalCompactJws(jwt: string): boolean {
+  if (jwt.length > MAX_JWT_BYTES || !COMPACT_JWS.test(jwt)) return false;
+  try {
+    return jwt.split(".").every((segment) => base64url(base64urlBytes(segment)) === segment);
+  } catch {
+    return false; // a segment whose length no encoding can have
+  }
+}
+
+function base64urlBytes(segment: string): Uint8Array {
+  const binary = atob(segment.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (segment.length % 4)) % 4));
+  return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
+}
+
+function base64url(bytes: Uint8Array): string {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 function fromPayload(payload: JWTPayload, jwt: string): AuthenticatedSession {

@@ -1,4 +1,4 @@
-import { defaultProjectSettings } from "../domain/projects.js";
+import { resolveSettings } from "../domain/projects.js";
 import { projectEnv } from "../domain/tokens.js";
 import type { Project, ProjectSettings, Session, SigningKeyRecord, User } from "../domain/types.js";
 import type { passwords, projects, sessions, signingKeys, users } from "./schema.js";
@@ -9,7 +9,7 @@ export const toProject = (row: typeof projects.$inferSelect): Project => ({
   projectId: row.projectId,
   name: row.name,
   env: projectEnv(row.projectId),
-  settings: { ...defaultProjectSettings, ...(row.settings as Partial<ProjectSettings>) },
+  settings: resolveSettings(row.settings as Partial<ProjectSettings>),
   createdAt: row.createdAt,
 });
 

@@ -104,6 +104,7 @@ describe("tessera/verify", () => {
     const cases = {
       tampered: `${h}.${Buffer.from(JSON.stringify({ ...payload, sub: "user-test-other" })).toString("base64url")}.${s}`,
       padded: `${login.session_jwt}==`,
+      sameBytesOtherSpelling: `${h}.${p}.${s.slice(0, -1)}${"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"["ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".indexOf(s.at(-1)!) ^ 1]}`,
       spaced: `${login.session_jwt} `,
       none: `${Buffer.from(JSON.stringify({ alg: "none", typ: "JWT", kid: realKid })).toString("base64url")}.${p}.`,
       forgedWithUnknownKid,
