@@ -40,7 +40,8 @@ export async function guardLogin(deps: ThrottleDeps, project: Project, email: st
 export async function recordLoginFailure(deps: ThrottleDeps, project: Project, email: string, context: RequestContext): Promise<void> {
   const r = rules(project);
   const key = emailKey(project, email);
-  if ((await deps.limiter.consume(r.failures, key)).allowed) return;
+  // The Nth failure within the window locks the email.
+  if ((await deps.limiter.consume(r.failures, key)).consumed < r.failures.points) return;
   const lockoutNumber = (await deps.limiter.consume(r.lockouts, key)).consumed;
   const limits = project.settings.rateLimits;
   const seconds = Math.min(limits.lockoutSeconds * 2 ** (lockoutNumber - 1), limits.maxLockoutSeconds);

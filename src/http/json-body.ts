@@ -9,13 +9,23 @@ const JSON_TYPE = /^application\/json\s*(;|$)/i;
 const MAX_DEPTH = 32;
 
 function depthOrForbiddenKey(value: unknown, depth: number): string | null {
+  if (typeof value === "string") return textProblem(value);
   if (typeof value !== "object" || value === null) return null;
   if (depth > MAX_DEPTH) return `The JSON body is nested deeper than ${MAX_DEPTH} levels.`;
   for (const [key, child] of Object.entries(value)) {
     if (FORBIDDEN_KEYS.has(key)) return `The key "${key}" is not allowed.`;
+    const keyProblem = textProblem(key);
+    if (keyProblem) return keyProblem;
     const problem = depthOrForbiddenKey(child, depth + 1);
     if (problem) return problem;
   }
+  return null;
+}
+
+/** Postgres cannot store NUL, and a lone surrogate would be silently replaced: refuse both up front. */
+export function textProblem(text: string): string | null {
+  if (text.includes("\u0000")) return "Strings must not contain NUL characters.";
+  if (!text.isWellFormed()) return "Strings must be well-formed Unicode (no lone surrogates).";
   return null;
 }
 

@@ -8,6 +8,9 @@ import type { Session, User } from "../domain/types.js";
  */
 
 const json = z.record(z.string(), z.unknown());
+
+/** Ids in paths and queries: bounded, printable, no NUL (Postgres cannot store it; a 500 would follow). */
+export const Id = z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, "must be an id (printable ASCII, no spaces)");
 const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
 
 /** Integer fields are range-checked here; floats, strings and huge values are 400s, never surprises. */

@@ -92,7 +92,8 @@ describe("bad input", () => {
     expect(created.status).toBe(200);
     const found = await server.call("POST", "/v1/users/search", { query: { operator: "AND", operands: [{ filter_name: "email_address", filter_value: [email] }] } });
     expect(found.body.results).toHaveLength(1);
-    expect((await server.call("GET", `/v1/users/${encodeURIComponent("' or '1'='1")}`)).status).toBe(404);
+    expect((await server.call("GET", `/v1/users/${encodeURIComponent("' or '1'='1")}`)).status).toBe(400); // not an id
+    expect((await server.call("GET", `/v1/users/${encodeURIComponent("user-test-'or'1'='1")}`)).status).toBe(404);
   });
 
   it("answers unknown routes with 404 in the Stytch shape", async () => {

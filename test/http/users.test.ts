@@ -49,7 +49,8 @@ describe("users API", () => {
     for (const email of ["no-at-sign", "a@b", "two@@example.com", "nul\u0000@example.com", `${"x".repeat(250)}@example.com`, "\ud800@example.com"]) {
       const response = await server.call("POST", "/v1/users", { email });
       expect(response.status, email).toBe(400);
-      expect(response.body.error_type, email).toBe("invalid_email");
+      // NUL and lone surrogates are refused for every string, before the email check
+      expect(response.body.error_type, email).toBe(/\u0000|\ud800/.test(email) ? "bad_request" : "invalid_email");
     }
   });
 

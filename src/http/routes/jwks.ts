@@ -4,7 +4,7 @@ import { TesseraError } from "../../errors.js";
 import { publishedJwks } from "../../domain/key-rotation.js";
 import type { DomainDeps } from "../../domain/ports.js";
 import type { AppEnv } from "../context.js";
-import { Envelope, ErrorWire } from "../wire.js";
+import { Envelope, ErrorWire, Id } from "../wire.js";
 
 
 const route = createRoute({
@@ -12,7 +12,7 @@ const route = createRoute({
   path: "/v1/sessions/jwks/{project_id}",
   tags: ["sessions"],
   summary: "The project's public signing keys (no authentication)",
-  request: { params: z.object({ project_id: z.string().min(1).max(128) }) },
+  request: { params: z.object({ project_id: Id }) },
   responses: {
     200: { description: "JWKS", content: { "application/json": { schema: z.object({ ...Envelope, keys: z.array(z.record(z.string(), z.unknown())) }) } } },
     304: { description: "Not modified (If-None-Match)" },

@@ -7,10 +7,10 @@ import type { DomainDeps } from "../../domain/ports.js";
 import { authenticateSession, revokeSession, type IssuedSession } from "../../domain/sessions.js";
 import { clearSessionCookies, readSessionToken, setSessionCookies } from "../browser-guard.js";
 import { requestContext, type AppEnv } from "../context.js";
-import { Envelope, ErrorWire, SessionWire, sessionWire, UserWire, userWire } from "../wire.js";
+import { Envelope, ErrorWire, Id, SessionWire, sessionWire, UserWire, userWire } from "../wire.js";
 import { jsonRequest } from "./route-kit.js";
 
-const PublicToken = z.object({ public_token: z.string().min(1).max(128) });
+const PublicToken = z.object({ public_token: Id });
 const Credentials = z.object({ email: z.string().max(1024), password: z.string().max(4096) });
 const errors = { content: { "application/json": { schema: ErrorWire } } };
 const responses = <T extends z.ZodType>(schema: T) => ({
@@ -37,7 +37,7 @@ const logInRoute = createRoute({ method: "post", path: path("/login"), tags, sum
 const refreshRoute = createRoute({ method: "post", path: path("/sessions/authenticate"), tags, summary: "Refresh: check the session cookie, mint a fresh JWT", request: { params: PublicToken }, responses: responses(SessionState) });
 const logOutRoute = createRoute({ method: "post", path: path("/logout"), tags, summary: "Revoke the current session and clear the cookies", request: { params: PublicToken }, responses: responses(z.object(Envelope)) });
 const listRoute = createRoute({ method: "get", path: path("/sessions"), tags, summary: "The signed-in user's live sessions", request: { params: PublicToken }, responses: responses(z.object({ ...Envelope, sessions: z.array(SessionWire.extend({ current: z.boolean() })) })) });
-const revokeRoute = createRoute({ method: "post", path: path("/sessions/revoke"), tags, summary: "Revoke another of the signed-in user's sessions", request: withBody(z.object({ session_id: z.string().min(1).max(128) })), responses: responses(z.object(Envelope)) });
+const revokeRoute = createRoute({ method: "post", path: path("/sessions/revoke"), tags, summary: "Revoke another of the signed-in user's sessions", request: withBody(z.object({ session_id: Id })), responses: responses(z.object(Envelope)) });
 
 export function registerSdkRoutes(app: OpenAPIHono<AppEnv>, deps: DomainDeps) {
   const tokenOf = (c: Context<AppEnv>) => {

@@ -4,7 +4,7 @@ import { TesseraError } from "../../errors.js";
 import { authenticateSession, listSessions, revokeAllSessionsOfUser, revokeSession } from "../../domain/sessions.js";
 import { getUser } from "../../domain/users.js";
 import { requestContext, type AppEnv } from "../context.js";
-import { CustomClaims, Envelope, SessionDurationMinutes, SessionWire, sessionWire, UserWire, userWire } from "../wire.js";
+import { CustomClaims, Envelope, Id, SessionDurationMinutes, SessionWire, sessionWire, UserWire, userWire } from "../wire.js";
 import { jsonRequest, ok, secured } from "./route-kit.js";
 
 const SessionToken = z.string().max(1024);
@@ -37,7 +37,7 @@ const revokeRoute = createRoute({
   description: "`user_id` is an extension beyond Stytch's API: it revokes every live session of the user and answers `revoked_sessions` with their count.",
   ...secured,
   request: jsonRequest(
-    z.object({ session_id: z.string().max(128).optional(), session_token: SessionToken.optional(), session_jwt: SessionJwt.optional(), user_id: z.string().min(1).max(128).optional() }),
+    z.object({ session_id: Id.optional(), session_token: SessionToken.optional(), session_jwt: SessionJwt.optional(), user_id: Id.optional() }),
   ),
   responses: ok(z.object({ ...Envelope, revoked_sessions: z.number().int().optional() })),
 });
@@ -48,7 +48,7 @@ const getRoute = createRoute({
   tags: ["sessions"],
   summary: "List a user's live sessions",
   ...secured,
-  request: { query: z.object({ user_id: z.string().min(1).max(128) }) },
+  request: { query: z.object({ user_id: Id }) },
   responses: ok(z.object({ ...Envelope, sessions: z.array(SessionWire) })),
 });
 

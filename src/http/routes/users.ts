@@ -3,10 +3,10 @@ import { TesseraError } from "../../errors.js";
 import type { DomainDeps } from "../../domain/ports.js";
 import { createUser, deleteUser, getUser, SEARCH_LIMIT, searchUsers, updateUser } from "../../domain/users.js";
 import { requestContext, type AppEnv } from "../context.js";
-import { Attributes, Envelope, Name, UserWire, userWire } from "../wire.js";
+import { Attributes, Envelope, Id, Name, UserWire, userWire } from "../wire.js";
 import { jsonRequest, ok, secured } from "./route-kit.js";
 
-const UserIdParam = z.object({ user_id: z.string().min(1).max(128) });
+const UserIdParam = z.object({ user_id: Id });
 const Metadata = z.record(z.string(), z.unknown());
 const Roles = z.array(z.string().min(1).max(128)).max(100);
 
