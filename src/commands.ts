@@ -167,6 +167,33 @@ export async function runCli(argv: string[], env: Env): Promise<number> {
       }),
     );
 
+  program
+    .command("events")
+    .description("the audit log: logins, lockouts, sessions, passwords, secrets, keys (newest first)")
+    .requiredOption("--project <project_id>")
+    .option("--user <user_id>", "only this user's events")
+    .option("--limit <n>", "how many", "100")
+    .addOption(json)
+    .action(async (opts: { project: string; user?: string; limit: string; json?: boolean }) =>
+      withDeps(config(), async (deps) => {
+        await requireProject(deps, opts.project);
+        const limit = Number(opts.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError("--limit must be an integer from 1 to 10000");
+        const rows = (await deps.store.events.list(opts.project, { limit, ...(opts.user ? { userId: opts.user } : {}) })).map((e) => ({
+          event_id: e.eventId,
+          at: e.at.toISOString(),
+          type: e.type,
+          user_id: e.userId ?? null,
+          session_id: e.sessionId ?? null,
+          actor: e.actor ?? null,
+          ip: e.ip ?? null,
+          user_agent: e.userAgent ?? null,
+          details: e.details ?? {},
+        }));
+        output(!!opts.json, rows, rows.map((e) => `${e.at}  ${e.type.padEnd(17)} ${e.user_id ?? "-"}  ${e.ip ?? "-"}  ${JSON.stringify(e.details)}`).join("\n") || "no events");
+      }),
+    );
+
   try {
     await program.parseAsync(argv);
     return 0;

@@ -95,6 +95,8 @@ export interface FeedRow {
 export interface EventLog {
   /** Appends an audit event, timestamped by the injected clock. */
   record(event: AuditEvent): Promise<void>;
+  /** Newest first; for `tessera events`. */
+  list(projectId: string, filter: { userId?: string; limit: number }): Promise<(AuditEvent & { eventId: number; at: Date })[]>;
   /** The revocation feed's source: session revocations and user changes after `afterId`, newer than `since`. */
   feedSince(projectId: string, afterId: number, since: Date, limit: number): Promise<FeedRow[]>;
 }

@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, gt, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Clock, FeedRow, ProjectRepo, SigningKeyRepo, Store } from "../domain/ports.js";
+import type { AuditEvent } from "../domain/types.js";
 import { pingDatabase, type Database } from "./db.js";
 import { toProject, toSigningKey } from "./rows.js";
 import { events, projects, projectSecrets, publicTokens, signingKeys } from "./schema.js";
@@ -116,6 +117,15 @@ export function createPostgresStore(db: Database, clock: Clock): Store {
     events: {
       async record(event) {
         await db.insert(events).values({ ...event, details: event.details ?? {}, createdAt: clock.now() });
+      },
+      async list(projectId, filter) {
+        const rows = await db
+          .select()
+          .from(events)
+          .where(and(eq(events.projectId, projectId), filter.userId ? eq(events.userId, filter.userId) : undefined))
+          .orderBy(desc(events.eventId))
+          .limit(filter.limit);
+        return rows.map((r) => ({ ...r, type: r.type as AuditEvent["type"], at: r.createdAt }));
       },
       async feedSince(projectId, afterId, since, limit) {
         const rows = await db
