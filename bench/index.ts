@@ -1,5 +1,4 @@
-// `npm run bench`: the libuv pool is sized like the `tessera` bin does, before anything uses it.
-process.env.UV_THREADPOOL_SIZE ??= "6";
+// `npm run bench` sets UV_THREADPOOL_SIZE=6 in the environment, as the `tessera` bin does for the server.
 const { benchVerify } = await import("./verify.js");
 const { benchExchangeUnderLoginStorm } = await import("./exchange-under-login-storm.js");
 

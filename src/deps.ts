@@ -47,14 +47,14 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   const vault = createVault(masterKeys);
 
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: overrides.inMemoryDatabase ? null : config.dataDir });
+  const store = createPostgresStore(database.db, clock);
   try {
     await database.migrate();
+    await assertMasterKeyOpensKeys(store, vault);
   } catch (error) {
-    await database.close();
+    await database.close(); // an open pool would keep a failed start from ever exiting
     throw error;
   }
-  const store = createPostgresStore(database.db, clock);
-  await assertMasterKeyOpensKeys(store, vault);
 
   const redisConnection = config.redisUrl ? connectRedis(config.redisUrl) : null;
   const redis = redisConnection ?? inProcessRedis;

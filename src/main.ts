@@ -9,15 +9,25 @@ import { startKeyRotationJob } from "./jobs/key-rotation-job.js";
 /** Runs the server until SIGTERM/SIGINT, then drains: stop accepting, finish in-flight requests, close pools. */
 export async function serve(config: Config): Promise<void> {
   const deps = await createDeps(config);
-  const firstProject = config.nodeEnv === "production" ? null : await createDevelopmentProjectOnFirstStart(deps);
   const app = createApp(deps);
   const keyRotation = startKeyRotationJob(deps);
   const server = serveHttp({ fetch: app.fetch, port: config.port, hostname: config.host });
-  await new Promise<void>((resolve, reject) => {
-    server.once("listening", resolve);
-    server.once("error", reject);
-  });
-  const { port } = server.address() as AddressInfo;
+  let port: number;
+  let firstProject: CreatedProject | null;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("listening", resolve);
+      server.once("error", reject);
+    });
+    port = (server.address() as AddressInfo).port;
+    // Only once listening: a project whose one-time secret could not be shown would be lost.
+    firstProject = config.nodeEnv === "production" ? null : await createDevelopmentProjectOnFirstStart(deps);
+  } catch (error) {
+    server.close();
+    await keyRotation.stop();
+    await deps.close();
+    throw error;
+  }
   deps.logger.info({ port, database: deps.database.kind, redis: deps.redis.configured ? "redis" : "in-process", public_url: config.publicUrl }, "tessera listening");
   if (firstProject) process.stdout.write(firstStartBanner(firstProject, config.publicUrl));
 

@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// CommonJS on purpose: an ES module entry is loaded through libuv's thread pool, which starts it at
+// its default size before the module's first line runs. Here nothing has touched the pool yet, so
+// UV_THREADPOOL_SIZE still takes effect. argon2 and jose's WebCrypto share that pool, and it must stay
+// larger than the hashing cap so JWT signing always has threads (README, "Login floods").
+"use strict";
+const hashing = Number(process.env.PASSWORD_HASH_CONCURRENCY ?? 2);
+process.env.UV_THREADPOOL_SIZE ??= String((Number.isInteger(hashing) && hashing > 0 ? hashing : 2) + 4);
+import("../dist/cli.js").catch((error) => {
+  process.stderr.write(`tessera: ${error && error.message ? error.message : error}\n`);
+  process.exit(1);
+});
