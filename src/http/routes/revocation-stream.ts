@@ -55,10 +55,12 @@ export function registerRevocationStream(app: Hono<AppEnv>, deps: Pick<DomainDep
         let idleSince = Date.now();
         while (!stream.aborted) {
           if (!pending) {
+            let timer: NodeJS.Timeout | undefined;
             await new Promise<void>((resolve) => {
               wake = resolve;
-              setTimeout(resolve, pollMs);
+              timer = setTimeout(resolve, pollMs);
             });
+            clearTimeout(timer);
             wake = null;
           }
           if (stream.aborted) break;
