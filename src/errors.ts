@@ -49,7 +49,3 @@ export class TesseraError extends Error {
   readonly details: Record<string, unknown> | undefined;
   readonly retryAfterSeconds: number | undefined;
 }
-
-export function errorStatus(type: ErrorType): number {
-  return errorTable[type][0];
-}
