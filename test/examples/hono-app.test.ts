@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createExampleApp } from "../../examples/hono-app/app.js";
 import { systemClock } from "../../src/domain/clock.js";
 import { FRESH_JWT_HEADER } from "../../src/sdk/hono.js";
@@ -20,6 +20,9 @@ describe("examples/hono-app", () => {
     verifier.close();
     await server.close();
   });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
   const bearer = (jwt: string) => ({ headers: { authorization: `Bearer ${jwt}` } });
 
   it("serves the public route to anyone", async () => {
@@ -36,6 +39,16 @@ describe("examples/hono-app", () => {
     const fresh = transfer.headers.get(FRESH_JWT_HEADER);
     expect(fresh).toMatch(/^ey/);
     expect(fresh).not.toBe(login.session_jwt);
+  });
+
+  it("wants a login from the last 5 minutes on /transfer", async () => {
+    const login = await signUp(server);
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 301_000 }); // only Date: the server and the app read the system clock
+    const stale = await app.request("/transfer", { method: "POST", ...bearer(login.session_jwt) });
+    expect(stale.status).toBe(403);
+    expect((await stale.json()).error_type).toBe("reauthentication_required");
+    const feed = await app.request("/feed", bearer(login.session_jwt)); // the normal route does not ask for a recent login
+    expect((await feed.json()).feed_for).toBe(login.user_id);
   });
 
   it("refuses protected routes without a token", async () => {

@@ -27,7 +27,7 @@ describe("tessera/hono session()", () => {
   it("answers 401 JSON without a JWT or with a garbage one", async () => {
     const none = await app.request("/feed");
     expect(none.status).toBe(401);
-    expect(await none.json()).toMatchObject({ status_code: 401, error_type: "unauthorized" });
+    expect(await none.json()).toEqual({ status_code: 401, error_type: "unauthorized", error_message: expect.stringMatching(/\S/) });
     const garbage = await app.request("/feed", { headers: bearer("x.y.z") });
     expect(garbage.status).toBe(401);
     expect((await garbage.json()).error_type).toBe("jwt_invalid");
@@ -47,10 +47,17 @@ describe("tessera/hono session()", () => {
 
   it("reads the JWT cookie and refreshes the cookie when it exchanged", async () => {
     const login = await signUp(server);
-    const response = await app.request("/transfer", { method: "POST", headers: { cookie: `tessera_session_jwt=${login.session_jwt}` } });
+    const cookieHeader = { cookie: `tessera_session_jwt=${login.session_jwt}` };
+    const feed = await app.request("/feed", { headers: cookieHeader });
+    expect(await feed.json()).toEqual({ user_id: login.user_id });
+    expect(feed.headers.get("set-cookie")).toBeNull(); // not exchanged: the cookie stays as it is
+    const response = await app.request("/transfer", { method: "POST", headers: cookieHeader });
     expect(response.status).toBe(200);
     const cookie = response.headers.get("set-cookie") ?? "";
     expect(cookie).toMatch(/^tessera_session_jwt=ey/);
+    const value = /^tessera_session_jwt=([^;]+)/.exec(cookie)?.[1];
+    expect(value).toBe(response.headers.get(FRESH_JWT_HEADER)); // the exchanged JWT, not the one sent
+    expect(value).not.toBe(login.session_jwt);
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/Secure/);
     expect(cookie).toMatch(/SameSite=Lax/);
