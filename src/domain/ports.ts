@@ -84,21 +84,39 @@ export interface SigningKeyRepo {
   newestCurrent(): Promise<SigningKeyRecord | null>;
 }
 
-export interface FeedRow {
+/**
+ * A position in the revocation feed. Events are ordered by (writing transaction, event id), and only
+ * transactions older than every still-open one are read, so no row can later appear before a cursor.
+ */
+export interface FeedCursor {
+  /** Postgres xid8, as decimal text. */
+  txId: string;
   eventId: number;
+}
+
+export interface FeedRow {
+  cursor: FeedCursor;
   type: "session.revoked" | "user.updated";
   userId: string;
   sessionId: string | null;
   at: Date;
 }
 
+export interface FeedPage {
+  rows: FeedRow[];
+  /** Committed rows exist past the page that wait for an older transaction to end: read again soon. */
+  pending: boolean;
+}
+
 export interface EventLog {
   /** Appends an audit event, timestamped by the injected clock. */
   record(event: AuditEvent): Promise<void>;
+  /** Appends several events in one statement (all of a user's revoked sessions). */
+  recordMany(events: AuditEvent[]): Promise<void>;
   /** Newest first; for `tessera events`. */
   list(projectId: string, filter: { userId?: string; limit: number }): Promise<(AuditEvent & { eventId: number; at: Date })[]>;
-  /** The revocation feed's source: session revocations and user changes after `afterId`, newer than `since`. */
-  feedSince(projectId: string, afterId: number, since: Date, limit: number): Promise<FeedRow[]>;
+  /** The revocation feed's source: session revocations and user changes after `after`, newer than `since`, in feed order. */
+  feedSince(projectId: string, after: FeedCursor | null, since: Date, limit: number): Promise<FeedPage>;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { FeedNotifier, Logger } from "../domain/ports.js";
 
@@ -32,21 +33,25 @@ export function createInProcessFeedNotifier(): FeedNotifier {
 }
 
 /**
- * Redis pub/sub across instances. Local listeners are also fired directly, so this instance's streams
- * never wait on Redis. A failed publish is retried with backoff; if Redis stays down, the streams'
- * periodic poll of Postgres still delivers (only later).
+ * Redis pub/sub across instances. Local listeners are fired directly, so this instance's streams never
+ * wait on Redis (its own messages, tagged with the instance id, are then ignored). A failed publish is
+ * retried with backoff; if Redis stays down, the other instances' periodic poll of Postgres still
+ * delivers (only later).
  */
 export function createRedisFeedNotifier(publisher: Redis, logger: Logger): FeedNotifier {
   const listeners = new Listeners();
+  const instanceId = randomUUID();
   const subscriber = publisher.duplicate({ enableOfflineQueue: true });
   subscriber.on("error", () => {});
-  subscriber.on("pmessage", (_pattern: string, channel: string) => listeners.fire(channel.slice(CHANNEL_PREFIX.length)));
+  subscriber.on("pmessage", (_pattern: string, channel: string, sender: string) => {
+    if (sender !== instanceId) listeners.fire(channel.slice(CHANNEL_PREFIX.length));
+  });
   void subscriber.psubscribe(`${CHANNEL_PREFIX}*`).catch((error: unknown) => logger.warn({ err: error }, "feed subscription failed; streams fall back to polling"));
 
   const publish = async (projectId: string) => {
     for (let attempt = 1; attempt <= PUBLISH_ATTEMPTS; attempt++) {
       try {
-        await publisher.publish(`${CHANNEL_PREFIX}${projectId}`, "1");
+        await publisher.publish(`${CHANNEL_PREFIX}${projectId}`, instanceId);
         return;
       } catch (error) {
         if (attempt === PUBLISH_ATTEMPTS) logger.warn({ err: error, project_id: projectId }, "feed publish failed; streams will poll");
@@ -57,6 +62,7 @@ export function createRedisFeedNotifier(publisher: Redis, logger: Logger): FeedN
 
   return {
     notify(projectId) {
+      setImmediate(() => listeners.fire(projectId));
       void publish(projectId);
     },
     subscribe: (projectId, listener) => listeners.add(projectId, listener),

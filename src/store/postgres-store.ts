@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, count, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Clock, FeedRow, ProjectRepo, SigningKeyRepo, Store } from "../domain/ports.js";
 import type { AuditEvent } from "../domain/types.js";
 import { pingDatabase, type Database } from "./db.js";
@@ -107,6 +107,11 @@ function createSigningKeyRepo(db: Database): SigningKeyRepo {
   };
 }
 
+/** Raw `execute` results: postgres.js returns the rows, PGlite an object holding them. */
+function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as T[];
+}
+
 /** The one Store implementation, over drizzle: real Postgres in production, PGlite embedded. */
 export function createPostgresStore(db: Database, clock: Clock): Store {
   return {
@@ -127,22 +132,38 @@ export function createPostgresStore(db: Database, clock: Clock): Store {
           .limit(filter.limit);
         return rows.map((r) => ({ ...r, type: r.type as AuditEvent["type"], at: r.createdAt }));
       },
-      async feedSince(projectId, afterId, since, limit) {
-        const rows = await db
-          .select({ eventId: events.eventId, type: events.type, userId: events.userId, sessionId: events.sessionId, at: events.createdAt })
-          .from(events)
-          .where(and(eq(events.projectId, projectId), gt(events.eventId, afterId), gt(events.createdAt, since), inArray(events.type, ["session.revoked", "user.updated"])))
-          .orderBy(asc(events.eventId))
-          .limit(limit);
-        return rows.filter((r): r is FeedRow => r.userId !== null);
+      async recordMany(list) {
+        if (list.length === 0) return;
+        const at = clock.now();
+        await db.insert(events).values(list.map((event) => ({ ...event, details: event.details ?? {}, createdAt: at })));
+      },
+      async feedSince(projectId, after, since, limit) {
+        // One statement, one snapshot: `settled` rows belong to transactions older than every open one
+        // (the snapshot's xmin), so nothing can commit before them any more.
+        const position = after ? sql`and (${events.txId}, ${events.eventId}) > (${after.txId}::xid8, ${after.eventId})` : sql``;
+        const result = await db.execute(sql`
+          select ${events.eventId} as event_id, ${events.txId}::text as tx_id, ${events.type} as type, ${events.userId} as user_id,
+                 ${events.sessionId} as session_id, (extract(epoch from ${events.createdAt}) * 1000)::float8 as at_ms,
+                 ${events.txId} < pg_snapshot_xmin(pg_current_snapshot()) as settled
+          from ${events}
+          where ${events.projectId} = ${projectId} and ${events.type} in ('session.revoked', 'user.updated')
+            and ${events.createdAt} > ${since.toISOString()}::timestamptz ${position}
+          order by ${events.txId}, ${events.eventId}
+          limit ${limit}`);
+        // Both event types always name a user (the domain writes them so).
+        const raw = rowsOf<{ event_id: number | string; tx_id: string; type: FeedRow["type"]; user_id: string; session_id: string | null; at_ms: number | string; settled: boolean }>(result);
+        const settled = raw.filter((r) => r.settled);
+        return {
+          rows: settled.map((r) => ({ cursor: { txId: r.tx_id, eventId: Number(r.event_id) }, type: r.type, userId: r.user_id, sessionId: r.session_id, at: new Date(Math.round(Number(r.at_ms))) })),
+          pending: settled.length < raw.length,
+        };
       },
     },
     transaction: (work) => db.transaction((tx) => work(createPostgresStore(tx as unknown as Database, clock))),
     withAdvisoryLock: (lockId, work) =>
       db.transaction(async (tx) => {
         // Transaction-scoped: released at commit or rollback, even if this process dies mid-way.
-        const result = await tx.execute(sql`select pg_try_advisory_xact_lock(${lockId}) as locked`);
-        const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { locked: boolean }[];
+        const rows = rowsOf<{ locked: boolean }>(await tx.execute(sql`select pg_try_advisory_xact_lock(${lockId}) as locked`));
         if (!rows[0]?.locked) return null;
         return { value: await work(createPostgresStore(tx as unknown as Database, clock)) };
       }),

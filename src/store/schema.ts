@@ -1,10 +1,12 @@
 import { sql } from "drizzle-orm";
-import { bigserial, boolean, index, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigserial, boolean, customType, index, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 /** The one source of the schema: drizzle-kit generates `migrations/` from this file. */
 
 const tz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 const createdAt = () => tz("created_at").notNull().defaultNow();
+/** Postgres' 64-bit transaction id; read as text (it does not fit a JS number exactly). */
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => "xid8" });
 
 export const projects = pgTable("projects", {
   projectId: text("project_id").primaryKey(),
@@ -135,11 +137,18 @@ export const events = pgTable(
     userAgent: text("user_agent"),
     details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
     createdAt: createdAt(),
+    /**
+     * The writing transaction. An id (event_id) is assigned at insert, not at commit, so a reader that
+     * resumes from "ids after the last one seen" skips rows of transactions that commit late. The feed
+     * orders by (tx_id, event_id) and reads only transactions older than every open one (the snapshot's
+     * xmin): those can no longer change, so its cursor never passes a row that could still appear.
+     */
+    txId: xid8("tx_id").notNull().default(sql`pg_current_xact_id()`),
   },
   (t) => [
     index("events_project_created_idx").on(t.projectId, t.createdAt),
     index("events_user_idx").on(t.projectId, t.userId),
-    // The revocation feed reads only these types, by id, per project.
-    index("events_feed_idx").on(t.projectId, t.eventId).where(sql`${t.type} in ('session.revoked', 'user.updated')`),
+    // The revocation feed reads only these types, in commit-safe order, per project.
+    index("events_feed_tx_idx").on(t.projectId, t.txId, t.eventId).where(sql`${t.type} in ('session.revoked', 'user.updated')`),
   ],
 );

@@ -76,3 +76,22 @@ describe.skipIf(!REDIS_URL)("with a real Redis (REDIS_URL)", () => {
     };
   });
 });
+
+describe("Redis notifier while Redis is unreachable", () => {
+  it("still wakes this instance's own subscribers at once", async () => {
+    const dead = new Redis("redis://127.0.0.1:1", { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+    dead.on("error", () => {});
+    const notifier = createRedisFeedNotifier(dead, silent);
+    try {
+      let woken = 0;
+      notifier.subscribe("project-1", () => woken++);
+      const started = performance.now();
+      notifier.notify("project-1");
+      await waitFor(() => woken >= 1, 1000);
+      expect(performance.now() - started).toBeLessThan(500); // not the streams' 5 s poll
+    } finally {
+      await notifier.close();
+      dead.disconnect();
+    }
+  });
+});

@@ -1,11 +1,14 @@
 import type { Hono } from "hono";
-import { streamSSE } from "hono/streaming";
-import { feedSince, type FeedEvent } from "../../domain/feed.js";
-import type { DomainDeps } from "../../domain/ports.js";
+import { streamSSE, type SSEStreamingApi } from "hono/streaming";
+import { feedSince, parseCursor, type FeedBatch, type FeedEvent } from "../../domain/feed.js";
+import type { DomainDeps, FeedCursor, Logger } from "../../domain/ports.js";
+import type { Project } from "../../domain/types.js";
 import type { AppEnv } from "../context.js";
 
-/** Fallback when a Redis notification was lost: every stream re-reads Postgres this often. */
+/** Fallback when a notification was lost (Redis down): every stream re-reads Postgres this often. */
 export const FEED_POLL_MS = 5_000;
+/** Committed events waiting behind an older open transaction are re-read this soon. */
+const SETTLE_RETRY_MS = 50;
 const KEEPALIVE_MS = 15_000;
 
 const wire = (event: FeedEvent) =>
@@ -13,63 +16,64 @@ const wire = (event: FeedEvent) =>
     ? { session_id: event.sessionId, user_id: event.userId, revoked_at: event.at.toISOString() }
     : { user_id: event.userId, not_before: event.notBefore.toISOString() };
 
-function lastEventId(header: string | undefined): number {
-  const id = Number(header);
-  return Number.isSafeInteger(id) && id > 0 ? id : 0;
-}
+type StreamDeps = Pick<DomainDeps, "store" | "clock" | "feed"> & { logger: Logger };
 
 /**
  * GET /v1/sessions/revocations/stream: server-sent events of session revocations and user changes,
  * resumable with Last-Event-ID. It first replays what happened within the JWT lifetime, then says
  * `ready`, then streams live: woken by the feed notifier, with a periodic poll as the safety net.
+ * The first read happens before the stream opens, so a database outage is a 503, not an empty stream.
  */
-export function registerRevocationStream(app: Hono<AppEnv>, deps: Pick<DomainDeps, "store" | "clock" | "feed">, pollMs = FEED_POLL_MS) {
-  app.get("/v1/sessions/revocations/stream", (c) => {
+export function registerRevocationStream(app: Hono<AppEnv>, deps: StreamDeps, pollMs = FEED_POLL_MS) {
+  app.get("/v1/sessions/revocations/stream", async (c) => {
     const project = c.get("project");
-    let after = lastEventId(c.req.header("last-event-id") ?? c.req.query("last_event_id"));
+    const first = await feedSince(deps, project, parseCursor(c.req.header("last-event-id") ?? c.req.query("last_event_id")));
     c.header("Cache-Control", "no-store");
     c.header("X-Accel-Buffering", "no"); // proxies must not buffer the stream
     return streamSSE(c, async (stream) => {
       let wake: (() => void) | null = null;
-      let pending = true;
+      let notified = false;
       const unsubscribe = deps.feed.subscribe(project.projectId, () => {
-        pending = true;
+        notified = true;
         wake?.();
       });
       stream.onAbort(() => {
         unsubscribe();
         wake?.();
       });
-      const flush = async () => {
-        pending = false;
-        for (let events = await feedSince(deps, project, after); events.length > 0; events = await feedSince(deps, project, after)) {
-          for (const event of events) {
-            await stream.writeSSE({ id: String(event.id), event: event.type, data: JSON.stringify(wire(event)) });
-            after = event.id;
-          }
-        }
-      };
-      try {
-        await flush();
-        await stream.writeSSE({ event: "ready", data: JSON.stringify({ jwt_lifetime_seconds: project.settings.jwtLifetimeSeconds, poll_ms: pollMs }) });
-        let idleSince = Date.now();
-        while (!stream.aborted) {
-          if (!pending) {
-            let timer: NodeJS.Timeout | undefined;
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-              timer = setTimeout(resolve, pollMs);
-            });
+      const sleep = (ms: number) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, ms);
+          wake = () => {
             clearTimeout(timer);
-            wake = null;
-          }
+            resolve();
+          };
+        }).finally(() => (wake = null));
+      try {
+        let state = await writeAll(stream, deps, project, first);
+        // `ready` promises the replay is complete: wait out transactions that still hold events back.
+        while (state.pending && !stream.aborted) {
+          await sleep(SETTLE_RETRY_MS);
+          state = await writeAll(stream, deps, project, await feedSince(deps, project, state.cursor));
+        }
+        await stream.writeSSE({ event: "ready", data: JSON.stringify({ jwt_lifetime_seconds: project.settings.jwtLifetimeSeconds, poll_ms: pollMs }) });
+        let quietSince = Date.now();
+        while (!stream.aborted) {
+          if (!notified) await sleep(state.pending ? SETTLE_RETRY_MS : pollMs);
           if (stream.aborted) break;
-          const before = after;
-          await flush();
-          if (after !== before) idleSince = Date.now();
-          else if (Date.now() - idleSince >= KEEPALIVE_MS) {
+          notified = false;
+          const before = state.cursor;
+          try {
+            state = await writeAll(stream, deps, project, await feedSince(deps, project, state.cursor));
+          } catch (error) {
+            // The database is away: keep the stream, retry at the next poll. The verifier's deny-list holds meanwhile.
+            deps.logger.warn({ err: error, project_id: project.projectId }, "revocation stream read failed; retrying");
+            continue;
+          }
+          if (state.cursor !== before) quietSince = Date.now();
+          else if (Date.now() - quietSince >= KEEPALIVE_MS) {
             await stream.write(": keepalive\n\n");
-            idleSince = Date.now();
+            quietSince = Date.now();
           }
         }
       } finally {
@@ -77,4 +81,13 @@ export function registerRevocationStream(app: Hono<AppEnv>, deps: Pick<DomainDep
       }
     });
   });
+}
+
+/** Writes a batch and every batch that follows it at once; returns where to resume and whether rows wait. */
+async function writeAll(stream: SSEStreamingApi, deps: StreamDeps, project: Project, batch: FeedBatch): Promise<{ cursor: FeedCursor | null; pending: boolean }> {
+  for (;;) {
+    for (const event of batch.events) await stream.writeSSE({ id: event.id, event: event.type, data: JSON.stringify(wire(event)) });
+    if (batch.events.length === 0 || stream.aborted) return { cursor: batch.cursor, pending: batch.pending };
+    batch = await feedSince(deps, project, batch.cursor);
+  }
 }
