@@ -81,13 +81,12 @@ export async function verifyPassword(deps: PasswordDeps, project: Project, email
     await deps.store.events.record({ projectId: project.projectId, type: "login.failed", userId: found?.user.userId ?? null, ...contextOf(context), details: { method: "password" } });
     throw new TesseraError("unauthorized_credentials");
   }
-  if (deps.hasher.needsRehash(found.passwordHash)) {
-    const upgraded = await deps.hasher.hash(boundedPassword(password));
-    const passwordId = found.user.passwordId ?? newId("password", project.env);
-    await deps.store.users.setPassword(found.user.userId, { passwordId, hash: upgraded }, deps.clock.now());
-  }
+  const upgraded = deps.hasher.needsRehash(found.passwordHash) ? await deps.hasher.hash(boundedPassword(password)) : null;
   await recordLoginSuccess(deps, project, emailInput);
-  await deps.store.events.record({ projectId: project.projectId, type: "login.succeeded", userId: found.user.userId, ...contextOf(context), details: { method: "password" } });
+  await deps.store.transaction(async (store) => {
+    if (upgraded) await store.users.setPassword(found.user.userId, { passwordId: found.user.passwordId ?? newId("password", project.env), hash: upgraded }, deps.clock.now());
+    await store.events.record({ projectId: project.projectId, type: "login.succeeded", userId: found.user.userId, ...contextOf(context), details: { method: "password", ...(upgraded ? { rehashed: true } : {}) } });
+  });
   return found.user;
 }
 

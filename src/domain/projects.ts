@@ -64,21 +64,27 @@ export async function createProject(
 export async function addSecret(deps: Pick<ProjectDeps, "store">, project: Project) {
   const secretId = newId("secret", project.env);
   const secret = newSecret(project.env);
-  await deps.store.projects.addSecret({ secretId, projectId: project.projectId, secretHash: sha256Hex(secret) });
-  await deps.store.events.record({ projectId: project.projectId, type: "secret.created", actor: "cli", details: { secret_id: secretId } });
+  await deps.store.transaction(async (store) => {
+    await store.projects.addSecret({ secretId, projectId: project.projectId, secretHash: sha256Hex(secret) });
+    await store.events.record({ projectId: project.projectId, type: "secret.created", actor: "cli", details: { secret_id: secretId } });
+  });
   return { secretId, secret };
 }
 
 export async function revokeSecret(deps: ProjectDeps, projectId: string, secretId: string): Promise<boolean> {
-  const revoked = await deps.store.projects.revokeSecret(projectId, secretId, deps.clock.now());
-  if (revoked) await deps.store.events.record({ projectId, type: "secret.revoked", actor: "cli", details: { secret_id: secretId } });
-  return revoked;
+  return deps.store.transaction(async (store) => {
+    const revoked = await store.projects.revokeSecret(projectId, secretId, deps.clock.now());
+    if (revoked) await store.events.record({ projectId, type: "secret.revoked", actor: "cli", details: { secret_id: secretId } });
+    return revoked;
+  });
 }
 
 export async function addPublicToken(deps: Pick<ProjectDeps, "store">, project: Project): Promise<string> {
   const publicToken = newId("public-token", project.env);
-  await deps.store.projects.addPublicToken({ publicToken, projectId: project.projectId });
-  await deps.store.events.record({ projectId: project.projectId, type: "public_token.created", actor: "cli" });
+  await deps.store.transaction(async (store) => {
+    await store.projects.addPublicToken({ publicToken, projectId: project.projectId });
+    await store.events.record({ projectId: project.projectId, type: "public_token.created", actor: "cli" });
+  });
   return publicToken;
 }
 

@@ -89,8 +89,10 @@ export async function createSession(
     authenticationFactors: [input.factor],
     customClaims,
   };
-  await deps.store.sessions.create({ ...session, tokenHash: sha256Hex(sessionToken) });
-  await deps.store.events.record({ projectId: project.projectId, type: "session.created", userId: user.userId, sessionId: session.sessionId, ...contextOf(input.context) });
+  await deps.store.transaction(async (store) => {
+    await store.sessions.create({ ...session, tokenHash: sha256Hex(sessionToken) });
+    await store.events.record({ projectId: project.projectId, type: "session.created", userId: user.userId, sessionId: session.sessionId, ...contextOf(input.context) });
+  });
   return { session, user, sessionToken, jwt: await mintSessionJwt(deps, project, session, user, now) };
 }
 
@@ -152,12 +154,15 @@ export async function authenticateSession(
   if (input.factor) {
     patch.authenticationFactors = [...session.authenticationFactors.filter((f) => f.type !== input.factor!.type), input.factor];
   }
-  if (Object.keys(patch).length > 0 || now.getTime() - session.lastAccessedAt.getTime() >= LAST_ACCESS_WRITE_INTERVAL_MS) {
+  if (patch.expiresAt) {
+    patch.lastAccessedAt = now;
+    await deps.store.transaction(async (store) => {
+      await store.sessions.update(session.sessionId, patch);
+      await store.events.record({ projectId: project.projectId, type: "session.extended", userId: user.userId, sessionId: session.sessionId, ...contextOf(input.context ?? {}) });
+    });
+  } else if (Object.keys(patch).length > 0 || now.getTime() - session.lastAccessedAt.getTime() >= LAST_ACCESS_WRITE_INTERVAL_MS) {
     patch.lastAccessedAt = now;
     await deps.store.sessions.update(session.sessionId, patch);
-  }
-  if (patch.expiresAt) {
-    await deps.store.events.record({ projectId: project.projectId, type: "session.extended", userId: user.userId, sessionId: session.sessionId, ...contextOf(input.context ?? {}) });
   }
   const updated: Session = { ...session, ...patch };
   return { session: updated, user, sessionToken: input.sessionToken ?? "", jwt: await mintSessionJwt(deps, project, updated, user, now) };
@@ -173,20 +178,23 @@ export async function revokeSession(
   const found = input.sessionId !== undefined ? await deps.store.sessions.findById(project.projectId, input.sessionId) : await findSession(deps, project, input);
   if (!found) throw new TesseraError("session_not_found", { details: { reason: "not_found" } });
   // Revoking twice is not an error: the caller's intent (this session is dead) holds.
-  if (await deps.store.sessions.revoke(project.projectId, found.session.sessionId, "revoked", deps.clock.now())) {
-    await deps.store.events.record({ projectId: project.projectId, type: "session.revoked", userId: found.user.userId, sessionId: found.session.sessionId, actor: "api", ...contextOf(input.context ?? {}) });
-    deps.feed.notify(project.projectId);
-  }
+  const revoked = await deps.store.transaction(async (store) => {
+    if (!(await store.sessions.revoke(project.projectId, found.session.sessionId, "revoked", deps.clock.now()))) return false;
+    await store.events.record({ projectId: project.projectId, type: "session.revoked", userId: found.user.userId, sessionId: found.session.sessionId, actor: "api", ...contextOf(input.context ?? {}) });
+    return true;
+  });
+  if (revoked) deps.feed.notify(project.projectId); // after the commit: readers must find the rows
 }
 
 /** Revokes every live session of a user (an extension beyond Stytch's API). */
 export async function revokeAllSessionsOfUser(deps: SessionDeps, project: Project, userId: string): Promise<number> {
   if (!(await deps.store.users.get(project.projectId, userId))) throw new TesseraError("user_not_found");
-  const revoked = await revokeUserSessions(deps, project.projectId, userId, "revoked");
+  const revoked = await deps.store.transaction((store) => revokeUserSessions({ ...deps, store }, project.projectId, userId, "revoked"));
   if (revoked.length > 0) deps.feed.notify(project.projectId);
   return revoked.length;
 }
 
+/** Revokes and announces in the caller's transaction: `deps.store` must be bound to one. */
 export async function revokeUserSessions(
   deps: Pick<DomainDeps, "store" | "clock">,
   projectId: string,
@@ -195,9 +203,7 @@ export async function revokeUserSessions(
   exceptSessionId?: string,
 ): Promise<string[]> {
   const revoked = await deps.store.sessions.revokeAllForUser(projectId, userId, reason, deps.clock.now(), exceptSessionId);
-  for (const sessionId of revoked) {
-    await deps.store.events.record({ projectId, type: "session.revoked", userId, sessionId, actor: "system", details: { reason } });
-  }
+  await deps.store.events.recordMany(revoked.map((sessionId) => ({ projectId, type: "session.revoked", userId, sessionId, actor: "system", details: { reason } })));
   return revoked;
 }
 

@@ -45,7 +45,8 @@ export async function createUser(
   const untrusted = checkedMetadata(input.untrustedMetadata, "untrusted_metadata") ?? {};
   const now = deps.clock.now();
   try {
-    const user = await deps.store.users.create(
+    return await deps.store.transaction(async (store) => {
+      const user = await store.users.create(
       {
         userId: newId("user", project.env),
         projectId: project.projectId,
@@ -64,9 +65,10 @@ export async function createUser(
         updatedAt: now,
       },
       input.passwordHash ? { passwordId: newId("password", project.env), hash: input.passwordHash } : undefined,
-    );
-    await deps.store.events.record({ projectId: project.projectId, type: "user.created", userId: user.userId, actor: "api", ip: context.ip, userAgent: context.userAgent });
-    return user;
+      );
+      await store.events.record({ projectId: project.projectId, type: "user.created", userId: user.userId, actor: "api", ip: context.ip, userAgent: context.userAgent });
+      return user;
+    });
   } catch (error) {
     if (error instanceof DuplicateEmailError) throw new TesseraError("duplicate_email");
     throw error;
@@ -95,9 +97,12 @@ export async function updateUser(deps: Pick<DomainDeps, "store" | "clock" | "fee
   if (patch.untrustedMetadata) assertJsonObject(patch.untrustedMetadata, METADATA_LIMITS, "invalid_metadata", "untrusted_metadata");
   if (input.externalId !== undefined) patch.externalId = input.externalId;
   if (input.roles !== undefined) patch.roles = input.roles;
-  const updated = await deps.store.users.update(project.projectId, userId, patch, deps.clock.now());
-  if (!updated) throw new TesseraError("user_not_found");
-  await deps.store.events.record({ projectId: project.projectId, type: "user.updated", userId, actor: "api", details: { fields: Object.keys(patch) } });
+  const updated = await deps.store.transaction(async (store) => {
+    const user = await store.users.update(project.projectId, userId, patch, deps.clock.now());
+    if (!user) throw new TesseraError("user_not_found");
+    await store.events.record({ projectId: project.projectId, type: "user.updated", userId, actor: "api", details: { fields: Object.keys(patch) } });
+    return user;
+  });
   // Verifiers treat this user's older JWTs as stale: new roles or metadata reach every app in seconds.
   deps.feed.notify(project.projectId);
   return updated;
