@@ -16,14 +16,17 @@ export interface Slice {
  * Every request's outcome and latency, bucketed by the time slice it completed in. All samples are
  * kept (a 10-minute soak is a few hundred thousand numbers), so percentiles are exact, not estimated.
  */
-export function createRecorder(sliceMs: number) {
+export function createRecorder(sliceMs: number, durationMs: number) {
+  // Requests still in flight at the deadline complete a moment later; they belong to the last slice,
+  // not to a sliver of a slice whose rate would be meaningless.
+  const lastIndex = Math.max(0, Math.ceil(durationMs / sliceMs) - 1);
   let startedAt = performance.now();
   const slices: Slice[] = [];
   const errorKinds = new Map<string, number>();
   const byInstance = new Map<string, { requests: number; errors: number }>();
 
   const sliceAt = (now: number): Slice => {
-    const index = Math.max(0, Math.floor((now - startedAt) / sliceMs));
+    const index = Math.min(lastIndex, Math.max(0, Math.floor((now - startedAt) / sliceMs)));
     while (slices.length <= index) slices.push({ latencies: Object.fromEntries(OPS.map((op) => [op, []])) as unknown as Record<Op, number[]>, requests: 0, errors: 0 });
     return slices[index]!;
   };
