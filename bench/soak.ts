@@ -131,7 +131,7 @@ async function soak(options: { minutes: number; json: boolean }, baseUrl: string
     rss,
     readyRss,
     instances,
-    setup: { instances: instances.length, concurrency: CONCURRENCY, users: USERS, sessionsAtStart: USERS, sessionDurationMinutes: SESSION_DURATION_MINUTES, sliceSeconds: sliceMs / 1000, mix: MIX, rateLimits, database: database.name, buildSeconds: Math.round(buildSeconds * 10) / 10, seedSeconds: Math.round(seedSeconds * 10) / 10, node: process.version },
+    setup: { instances: instances.length, concurrency: CONCURRENCY, users: USERS, sessionDurationMinutes: SESSION_DURATION_MINUTES, sliceSeconds: sliceMs / 1000, mix: MIX, rateLimits, database: database.name, buildSeconds: Math.round(buildSeconds * 10) / 10, seedSeconds: Math.round(seedSeconds * 10) / 10, node: process.version },
   });
   console.log(formatReport(result));
   if (options.json) console.log(JSON.stringify(result));

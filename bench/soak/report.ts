@@ -14,11 +14,26 @@ export interface InstanceReport {
   logged: { count: number; first: string[] };
 }
 
+export interface SoakSetup {
+  instances: number;
+  concurrency: number;
+  users: number;
+  sessionDurationMinutes: number;
+  sliceSeconds: number;
+  /** Percent of operations. */
+  mix: Readonly<Record<string, number>>;
+  rateLimits: Record<string, { default: number; soak: number }>;
+  database: string;
+  buildSeconds: number;
+  seedSeconds: number;
+  node: string;
+}
+
 export interface SoakResult {
   minutes: number;
   durationSeconds: number;
   interrupted: boolean;
-  setup: Record<string, unknown>;
+  setup: SoakSetup;
   totals: { requests: number; errors: number; errorRate: number; perSecond: number };
   errors: Record<string, number>;
   correctness: { revokedChecks: number; violations: number };
@@ -34,7 +49,7 @@ export function buildResult(input: {
   recorder: Recorder;
   rss: RssSample[];
   readyRss: Record<string, number | null>;
-  setup: Record<string, unknown>;
+  setup: SoakSetup;
   instances: { name: string; pid: number; logged: { count: number; first: string[] } }[];
 }): SoakResult {
   const { recorder, rss, durationSeconds } = input;
@@ -101,7 +116,10 @@ export function formatReport(result: SoakResult): string {
   const { totals, correctness } = result;
   const out: string[] = [];
   out.push(`\nsoak: ${clock(result.durationSeconds)} of load${result.interrupted ? " (interrupted)" : ""}, ${totals.requests} requests, ${totals.perSecond}/s, errors ${totals.errors} (${(totals.errorRate * 100).toFixed(3)}%)`);
-  out.push(`revoked sessions checked ${correctness.revokedChecks} times on both instances, violations ${correctness.violations}\n`);
+  out.push(`revoked sessions checked ${correctness.revokedChecks} times on both instances, violations ${correctness.violations}`);
+  const { setup } = result;
+  out.push(`${setup.instances} instances, ${setup.concurrency} requests in flight, ${setup.users} users; mix % ${Object.entries(setup.mix).map(([op, n]) => `${op} ${n}`).join(", ")}`);
+  out.push(`rate limits raised for the soak project (the soak measures the work, not the limiter): ${Object.entries(setup.rateLimits).map(([name, l]) => `${name} ${l.default} → ${l.soak}`).join(", ")}\n`);
   out.push(`over time (latencies in ms, RSS in MiB at the slice's end; exchange = by token and by JWT)`);
   out.push(
     table(
