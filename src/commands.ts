@@ -11,6 +11,9 @@ import { openDatabase } from "./store/db.js";
 
 type Env = Record<string, string | undefined>;
 
+/** One-off commands (key generation, re-encrypting every key) may take longer than a request may. */
+const CLI_DATABASE_TIMEOUT_MS = 60_000;
+
 /** Every command prints a human line, or with --json one JSON document on stdout. */
 function output(json: boolean, data: unknown, human: string) {
   process.stdout.write(json ? `${JSON.stringify(data)}\n` : `${human}\n`);
@@ -18,7 +21,7 @@ function output(json: boolean, data: unknown, human: string) {
 
 /** Commands other than `serve` log to stderr, so stdout stays parseable. */
 async function withDeps<T>(config: Config, work: (deps: Awaited<ReturnType<typeof createDeps>>) => Promise<T>): Promise<T> {
-  const deps = await createDeps(config, { logger: createLogger({ level: "warn", destination: pino.destination(2) }) });
+  const deps = await createDeps(config, { logger: createLogger({ level: "warn", destination: pino.destination(2) }), databaseTimeoutMs: CLI_DATABASE_TIMEOUT_MS });
   try {
     return await work(deps);
   } finally {
@@ -65,7 +68,7 @@ export async function runCli(argv: string[], env: Env): Promise<number> {
     .addOption(json)
     .action(async (opts: { json?: boolean }) => {
       const cfg = config();
-      const database = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
+      const database = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, timeoutMs: CLI_DATABASE_TIMEOUT_MS });
       try {
         await database.migrate();
       } finally {

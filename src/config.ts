@@ -20,6 +20,8 @@ export interface Config {
   /** Logins allowed to wait for a hashing slot before new ones get 429. */
   readonly passwordHashQueueLimit: number;
   readonly shutdownTimeoutMs: number;
+  /** Longest wait for one database call in a request; past it the request fails closed with a 503. */
+  readonly databaseTimeoutMs: number;
   /** Header carrying the client address set by a trusted proxy; undefined: the socket address. */
   readonly trustProxyHeader: string | undefined;
 }
@@ -110,6 +112,7 @@ export function loadConfig(env: Env): Config {
     passwordHashConcurrency: read(env, "PASSWORD_HASH_CONCURRENCY", intIn(1, 64), 2),
     passwordHashQueueLimit: read(env, "PASSWORD_HASH_QUEUE_LIMIT", intIn(0, 100_000), 256),
     shutdownTimeoutMs: read(env, "SHUTDOWN_TIMEOUT_MS", intIn(0, 600_000), 10_000),
+    databaseTimeoutMs: read(env, "DATABASE_TIMEOUT_MS", intIn(100, 600_000), 2_000),
     trustProxyHeader: read(env, "TRUST_PROXY", z.string().regex(/^[A-Za-z0-9-]+$/, "must be a header name, e.g. x-forwarded-for").transform((h) => h.toLowerCase()), undefined as string | undefined),
   });
 }

@@ -12,6 +12,7 @@ import { connectRedis, inProcessRedis } from "./redis/connection.js";
 import { createInProcessFeedNotifier, createRedisFeedNotifier } from "./redis/feed-notifier.js";
 import { createRateLimiter } from "./redis/rate-limiter.js";
 import { openDatabase, type DatabaseHandle } from "./store/db.js";
+import { boundStore } from "./store/bounded-store.js";
 import { createPostgresStore } from "./store/postgres-store.js";
 import type { Options as Argon2Options } from "@node-rs/argon2";
 import type { Logger as PinoLogger } from "pino";
@@ -21,6 +22,8 @@ export interface Deps extends AppDeps {
   logger: PinoLogger;
   database: DatabaseHandle;
   hashing: Semaphore;
+  /** The same database with a longer bound, for background duties (key rotation). */
+  jobStore: Store;
   close(): Promise<void>;
 }
 
@@ -31,7 +34,14 @@ export interface DepsOverrides {
   inMemoryDatabase?: boolean;
   /** Weaker argon2 parameters (tests of the rehash upgrade). */
   argon2Params?: Argon2Options;
+  /** Longer than a request's bound, for the CLI's one-off commands (key generation, re-encryption). */
+  databaseTimeoutMs?: number;
 }
+
+/** Database calls allowed to wait at once per process (10 connections); past it, 503 at once. */
+const MAX_PENDING_DATABASE_CALLS = 512;
+/** Background duties (key rotation over every project) may take longer than a request. */
+const JOB_DATABASE_TIMEOUT_MS = 60_000;
 
 /** THE composition root: the only place that builds infrastructure. Nothing else opens a connection. */
 export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
@@ -46,8 +56,10 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   }
   const vault = createVault(masterKeys);
 
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: overrides.inMemoryDatabase ? null : config.dataDir });
-  const store = createPostgresStore(database.db, clock);
+  const timeoutMs = overrides.databaseTimeoutMs ?? config.databaseTimeoutMs;
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: overrides.inMemoryDatabase ? null : config.dataDir, timeoutMs });
+  const unbounded = createPostgresStore(database.db, clock);
+  const store = boundStore(unbounded, { deadlineMs: timeoutMs, maxPending: MAX_PENDING_DATABASE_CALLS });
   try {
     await database.migrate();
     await assertMasterKeyOpensKeys(store, vault);
@@ -67,6 +79,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     clock,
     database,
     store,
+    jobStore: boundStore(unbounded, { deadlineMs: Math.max(timeoutMs, JOB_DATABASE_TIMEOUT_MS), maxPending: MAX_PENDING_DATABASE_CALLS }),
     vault,
     redis,
     feed,

@@ -10,7 +10,7 @@ import { startKeyRotationJob } from "./jobs/key-rotation-job.js";
 export async function serve(config: Config): Promise<void> {
   const deps = await createDeps(config);
   const app = createApp(deps);
-  const keyRotation = startKeyRotationJob(deps);
+  const keyRotation = startKeyRotationJob({ ...deps, store: deps.jobStore });
   const server = serveHttp({ fetch: app.fetch, port: config.port, hostname: config.host });
   let port: number;
   let firstProject: CreatedProject | null;

@@ -155,6 +155,14 @@ export class DuplicateEmailError extends Error {
   }
 }
 
+/** The database cannot answer now (down, stalled, locked, overloaded): the request fails closed with a 503. */
+export class DatabaseUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "DatabaseUnavailableError";
+  }
+}
+
 export interface Clock {
   now(): Date;
 }

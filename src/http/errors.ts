@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { TesseraError, type ErrorType } from "../errors.js";
-import type { Logger } from "../domain/ports.js";
+import { DatabaseUnavailableError, type Logger } from "../domain/ports.js";
 import type { AppEnv } from "./context.js";
 
 const ERROR_URL = "https://stytch.com/docs/api/errors";
@@ -26,15 +26,21 @@ export function errorResponse(c: Context<AppEnv>, error: TesseraError): Response
 const httpExceptionTypes: Record<number, ErrorType> = { 400: "bad_request", 401: "unauthorized_credentials", 404: "not_found", 413: "payload_too_large", 429: "too_many_requests" };
 
 /**
- * The only translator from thrown errors to HTTP: coded errors keep their status; anything else is
- * logged, and becomes a 503 when the database does not answer (fail closed: never a guess about a
- * session that could not be checked), else a 500 with no detail.
+ * The only translator from thrown errors to HTTP: coded errors keep their status; a database that
+ * cannot answer (the store says so) is a 503 (fail closed: never a guess about a session that could
+ * not be checked); anything else is logged, and is a 503 when the database does not answer a probe
+ * either, else a 500 with no detail.
  */
 export function createErrorHandler(logger: Logger, databaseAnswers: () => Promise<boolean>) {
   return async (error: Error, c: Context<AppEnv>): Promise<Response> => {
     if (error instanceof TesseraError) {
       if (error.status >= 500) logger.error({ err: error, request_id: c.get("requestId") }, "service error");
       return errorResponse(c, error);
+    }
+    if (error instanceof DatabaseUnavailableError) {
+      // Only the message: a driver error's text can carry the query's parameters (emails, token hashes).
+      logger.warn({ request_id: c.get("requestId"), reason: error.message }, "database unavailable");
+      return errorResponse(c, new TesseraError("service_unavailable", { cause: error, retryAfterSeconds: 1 }));
     }
     if (error instanceof HTTPException && error.status < 500) {
       const type = httpExceptionTypes[error.status] ?? "bad_request";

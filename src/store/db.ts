@@ -27,13 +27,31 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../migrations", impor
 const MIGRATION_LOCK_ID = 7_250_311_001;
 
 /** Real Postgres when `databaseUrl` is set; else PGlite in `dataDir` (or in memory when `dataDir` is null). */
-export async function openDatabase(options: { databaseUrl?: string | undefined; dataDir: string | null; poolSize?: number }): Promise<DatabaseHandle> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
+export async function openDatabase(options: { databaseUrl?: string | undefined; dataDir: string | null; poolSize?: number; timeoutMs: number }): Promise<DatabaseHandle> {
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10, options.timeoutMs);
   return openPglite(options.dataDir);
 }
 
-function openPostgres(url: string, poolSize: number): DatabaseHandle {
-  const client = postgres(url, { max: poolSize, onnotice: () => {}, connection: { application_name: "tessera" } });
+/**
+ * Waiting is bounded on the server as well as in the client (store/bounded-store.ts): a statement
+ * runs at most `timeoutMs`, a lock wait a quarter of it (a locked table fails cleanly, 55P03, long before the
+ * client gives up), a transaction left idle is ended (it would hold locks and hold back the feed), a
+ * connection attempt gives up after `timeoutMs`, and reconnects retry every 200 ms instead of
+ * postgres.js's growing backoff (up to 20 s), so recovery follows the database within a moment.
+ */
+function openPostgres(url: string, poolSize: number, timeoutMs: number): DatabaseHandle {
+  const client = postgres(url, {
+    max: poolSize,
+    onnotice: () => {},
+    connect_timeout: timeoutMs / 1000,
+    backoff: () => 0.2,
+    connection: {
+      application_name: "tessera",
+      statement_timeout: timeoutMs,
+      lock_timeout: Math.ceil(timeoutMs / 4),
+      idle_in_transaction_session_timeout: Math.max(5_000, timeoutMs * 2),
+    },
+  });
   return {
     db: drizzlePostgres(client, { schema }) as unknown as Database,
     kind: "postgres",
