@@ -43,6 +43,11 @@ export interface UserRepo {
   /** Live user by email (case-insensitive), with its password hash, for logins. */
   findByEmailForLogin(projectId: string, email: string): Promise<{ user: User; passwordHash: string | null } | null>;
   update(projectId: string, userId: string, patch: Partial<Pick<User, "firstName" | "middleName" | "lastName" | "roles" | "trustedMetadata" | "untrustedMetadata" | "externalId">>, now: Date): Promise<User | null>;
+  /**
+   * In a transaction: holds the live user's row against deletion until commit (FOR SHARE; a deletion
+   * waits, then sees what this transaction wrote). False when the user is not live (any more).
+   */
+  holdLive(projectId: string, userId: string): Promise<boolean>;
   /** Marks the user deleted and frees its email. Returns false when there was no live user. */
   markDeleted(projectId: string, userId: string, now: Date): Promise<boolean>;
   setPassword(userId: string, password: { passwordId: string; hash: string }, now: Date): Promise<void>;

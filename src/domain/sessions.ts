@@ -90,6 +90,8 @@ export async function createSession(
     customClaims,
   };
   await deps.store.transaction(async (store) => {
+    // A deletion committing meanwhile would miss this session and leave it (and its JWT) alive.
+    if (!(await store.users.holdLive(project.projectId, user.userId))) throw new TesseraError("user_not_found");
     await store.sessions.create({ ...session, tokenHash: sha256Hex(sessionToken) });
     await store.events.record({ projectId: project.projectId, type: "session.created", userId: user.userId, sessionId: session.sessionId, ...contextOf(input.context) });
   });

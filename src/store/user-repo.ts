@@ -41,6 +41,10 @@ export function createUserRepo(db: Database): UserRepo {
       const [row] = await db.update(users).set({ ...patch, updatedAt: now }).where(and(live(projectId), eq(users.userId, userId))).returning({ userId: users.userId });
       return row ? this.get(projectId, userId) : null;
     },
+    async holdLive(projectId, userId) {
+      const rows = await db.select({ userId: users.userId }).from(users).where(and(live(projectId), eq(users.userId, userId))).for("share");
+      return rows.length > 0;
+    },
     async markDeleted(projectId, userId, now) {
       const rows = await db.update(users).set({ status: "deleted", deletedAt: now, updatedAt: now }).where(and(live(projectId), eq(users.userId, userId))).returning({ userId: users.userId });
       return rows.length > 0;
