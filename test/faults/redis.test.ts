@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDeps } from "../../src/deps.js";
@@ -83,5 +84,23 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)("fault: Redis stopped", () => {
     const resumed = await waitFor(async () => (await revokeAndTime(a, onB, FEED_POLL_MS + 3_000)) < 1_000, 20_000, "pub/sub delivery after Redis is back");
     console.log(`redis back: cross-instance delivery under 1 s again after ${resumed.toFixed(0)} ms`);
     await Promise.all([onA.close(), onB.close()]);
+  });
+
+  it("a stalled Redis (paused, not down) does not hold requests", async () => {
+    const login = await signUp(a);
+    const pid = Number(execFileSync("redis-cli", ["-p", new URL(REDIS_URL!).port || "6379", "info", "server"]).toString().match(/process_id:(\d+)/)![1]);
+    process.kill(pid, "SIGSTOP");
+    const latencies: number[] = [];
+    try {
+      for (let i = 0; i < 5; i++) {
+        const started = performance.now();
+        expect((await post(a, "/v1/sessions/authenticate", { session_token: login.session_token })).status).toBe(200);
+        latencies.push(performance.now() - started);
+      }
+    } finally {
+      process.kill(pid, "SIGCONT");
+    }
+    console.log(`redis paused: exchanges answered 200 in ${latencies.map((ms) => ms.toFixed(0)).join(", ")} ms`);
+    expect(Math.max(...latencies)).toBeLessThan(2_000);
   });
 });
