@@ -22,6 +22,15 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   /** Longest wait for one database call in a request; past it the request fails closed with a 503. */
   readonly databaseTimeoutMs: number;
+  /** The management API's key; undefined: generated into DATA_DIR/admin.key (off in production). */
+  readonly adminKey: string | undefined;
+  /** The management API's own listener; null: no listener (ADMIN_PORT=off). */
+  readonly adminPort: number | null;
+  readonly adminHost: string;
+  /** For the CLI: a running server's management API (else the one announced in DATA_DIR, else none). */
+  readonly adminUrl: string | undefined;
+  /** Also serve the management API under /admin on the public listener (one-port platforms). */
+  readonly adminOnPublicListener: boolean;
   /** Header carrying the client address set by a trusted proxy; undefined: the socket address. */
   readonly trustProxyHeader: string | undefined;
 }
@@ -95,7 +104,7 @@ export function loadConfig(env: Env): Config {
     if (!databaseUrl) throw new ConfigError("DATABASE_URL", "is required when NODE_ENV=production (the embedded database is for development)");
     if (!redisUrl) throw new ConfigError("REDIS_URL", "is required when NODE_ENV=production (the in-process fallbacks are single-instance)");
     if (!masterKeys) throw new ConfigError("TESSERA_MASTER_KEY", "is required when NODE_ENV=production (set TESSERA_MASTER_KEY or TESSERA_MASTER_KEYS)");
-    if (!env.PUBLIC_URL) throw new ConfigError("PUBLIC_URL", "is required when NODE_ENV=production (it is the JWT issuer)");
+    if (!env.PUBLIC_URL) throw new ConfigError("PUBLIC_URL", "is required when NODE_ENV=production (links in logs and banners, and the JWT issuer of projects with issuerFormat=public_url)");
   }
 
   return Object.freeze({
@@ -113,6 +122,11 @@ export function loadConfig(env: Env): Config {
     passwordHashQueueLimit: read(env, "PASSWORD_HASH_QUEUE_LIMIT", intIn(0, 100_000), 256),
     shutdownTimeoutMs: read(env, "SHUTDOWN_TIMEOUT_MS", intIn(0, 600_000), 10_000),
     databaseTimeoutMs: read(env, "DATABASE_TIMEOUT_MS", intIn(100, 600_000), 2_000),
+    adminKey: read(env, "TESSERA_ADMIN_KEY", z.string().min(32, "must be at least 32 characters (e.g. `openssl rand -base64 32`)"), undefined as string | undefined),
+    adminPort: read(env, "ADMIN_PORT", z.union([z.literal("off").transform(() => null), intIn(0, 65535)], { error: 'must be a port number, or "off"' }), port === 0 ? 0 : Math.min(port + 1, 65535)),
+    adminHost: read(env, "ADMIN_HOST", z.string().min(1), "127.0.0.1"),
+    adminUrl: readUrl(env, "TESSERA_ADMIN_URL", ["http:", "https:"])?.replace(/\/+$/, ""),
+    adminOnPublicListener: read(env, "ADMIN_ON_PUBLIC_LISTENER", z.enum(["true", "false"], { error: "must be true or false" }).transform((v) => v === "true"), false),
     trustProxyHeader: read(env, "TRUST_PROXY", z.string().regex(/^[A-Za-z0-9-]+$/, "must be a header name, e.g. x-forwarded-for").transform((h) => h.toLowerCase()), undefined as string | undefined),
   });
 }

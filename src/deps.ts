@@ -8,6 +8,7 @@ import { createPasswordStrength } from "./domain/password-strength.js";
 import type { Clock, Store } from "./domain/ports.js";
 import type { AppDeps } from "./http/app.js";
 import { createLogger } from "./logger.js";
+import { adminKeyFor } from "./management/discovery.js";
 import { connectRedis, inProcessRedis } from "./redis/connection.js";
 import { createInProcessFeedNotifier, createRedisFeedNotifier } from "./redis/feed-notifier.js";
 import { createRateLimiter } from "./redis/rate-limiter.js";
@@ -24,6 +25,8 @@ export interface Deps extends AppDeps {
   hashing: Semaphore;
   /** The same database with a longer bound, for background duties (key rotation). */
   jobStore: Store;
+  /** The management API's key; undefined: the management API is off (production without TESSERA_ADMIN_KEY). */
+  adminKey: string | undefined;
   close(): Promise<void>;
 }
 
@@ -89,6 +92,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     keys: createSigningKeys({ store, vault, clock }),
     strength: createPasswordStrength(),
     publicUrl: config.publicUrl,
+    adminKey: adminKeyFor(config, { create: true }),
     bodyLimitBytes: config.bodyLimitBytes,
     trustProxyHeader: config.trustProxyHeader,
     async close() {

@@ -91,15 +91,23 @@ async function cliJson(args: string[], env: Env): Promise<any> {
   return JSON.parse(run.stdout);
 }
 
-/** A command that must fail: non-zero exit, nothing on stdout, a `tessera: ` line on stderr. */
+/**
+ * A command that must fail: non-zero exit, nothing on stdout, and on stderr a `tessera: ` line, or
+ * under --json one JSON document `{"error":{"type","message"}}`. Returns the message.
+ */
 async function cliFailure(args: string[], env: Env): Promise<string> {
   const run = await cli(args, env);
   expect(run.signal).toBeNull();
   expect(run.code).not.toBe(0);
   expect(run.code).not.toBeNull();
   expect(run.stdout).toBe("");
-  expect(run.stderr).toMatch(/^tessera: /m);
-  return run.stderr;
+  if (!args.includes("--json")) {
+    expect(run.stderr).toMatch(/^tessera: /m);
+    return run.stderr;
+  }
+  const error = JSON.parse(run.stderr.trim().split("\n").at(-1)!).error;
+  expect(error).toEqual({ type: expect.any(String), message: expect.any(String) });
+  return `${error.type}: ${error.message}`;
 }
 
 function freePort(): Promise<number> {
@@ -219,8 +227,8 @@ describe("tessera CLI: project administration", () => {
 
   it("secrets create for an unknown project fails with a clear message", async () => {
     const unknown = "project-test-00000000-0000-4000-8000-000000000000";
-    const stderr = await cliFailure(["secrets", "create", "--project", unknown, "--json"], environment.env);
-    expect(stderr).toBe(`tessera: no project ${unknown}\n`);
+    expect(await cliFailure(["secrets", "create", "--project", unknown, "--json"], environment.env)).toBe(`project_not_found: no project ${unknown}`);
+    expect(await cliFailure(["secrets", "create", "--project", unknown], environment.env)).toBe(`tessera: no project ${unknown}\n`);
   }, 60_000);
 
   it("a malformed PORT stops the CLI with a message naming PORT", async () => {

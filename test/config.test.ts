@@ -34,8 +34,21 @@ describe("loadConfig", () => {
       passwordHashConcurrency: 2,
       passwordHashQueueLimit: 256,
       shutdownTimeoutMs: 10_000,
+      databaseTimeoutMs: 2_000,
+      adminKey: undefined,
+      adminPort: 3001,
+      adminHost: "127.0.0.1",
+      adminUrl: undefined,
+      adminOnPublicListener: false,
       trustProxyHeader: undefined,
     });
+  });
+
+  it("reads the management API's settings", () => {
+    expect(loadConfig({ PORT: "0" }).adminPort).toBe(0);
+    expect(loadConfig({ ADMIN_PORT: "off" }).adminPort).toBeNull();
+    const config = loadConfig({ ADMIN_PORT: "9100", ADMIN_HOST: "10.0.0.5", ADMIN_ON_PUBLIC_LISTENER: "true", TESSERA_ADMIN_KEY: "k".repeat(32), TESSERA_ADMIN_URL: "http://127.0.0.1:9100/" });
+    expect(config).toMatchObject({ adminPort: 9100, adminHost: "10.0.0.5", adminOnPublicListener: true, adminKey: "k".repeat(32), adminUrl: "http://127.0.0.1:9100" });
   });
 
   it("treats an empty variable as unset", () => {
@@ -107,6 +120,11 @@ describe("loadConfig", () => {
     ["TESSERA_MASTER_KEYS", `${b64(key())},short`],
     ["TESSERA_MASTER_KEYS", " , "],
     ["LOG_LEVEL", "loud"],
+    ["ADMIN_PORT", "on"],
+    ["TESSERA_ADMIN_KEY", "too-short"],
+    ["ADMIN_ON_PUBLIC_LISTENER", "yes"],
+    ["TESSERA_ADMIN_URL", "localhost:3001"],
+    ["DATABASE_TIMEOUT_MS", "5"],
     ["BODY_LIMIT_BYTES", "10"],
     ["PASSWORD_HASH_CONCURRENCY", "0"],
     ["SHUTDOWN_TIMEOUT_MS", "soon"],

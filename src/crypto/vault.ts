@@ -1,7 +1,7 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { Vault } from "../domain/ports.js";
+import { readOrCreateSecretFile } from "./secret-file.js";
 
 const VERSION = "v1";
 const IV_BYTES = 12; // NIST SP 800-38D: 96-bit IVs for GCM
@@ -58,14 +58,8 @@ export function createVault(masterKeys: readonly Buffer[]): Vault {
 /** The embedded default's master key: generated once into the data folder, readable by the owner only. */
 export function loadOrCreateLocalMasterKey(dataDir: string): { key: Buffer; path: string; created: boolean } {
   const path = join(dataDir, "master.key");
-  if (existsSync(path)) {
-    const key = Buffer.from(readFileSync(path, "utf8").trim(), "base64");
-    if (key.length !== 32) throw new VaultError(`${path} does not hold a 32-byte base64 master key`);
-    return { key, path, created: false };
-  }
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const key = randomBytes(32);
-  writeFileSync(path, `${key.toString("base64")}\n`, { mode: 0o600, flag: "wx" });
-  chmodSync(path, 0o600);
-  return { key, path, created: true };
+  const { value, created } = readOrCreateSecretFile(path, () => randomBytes(32).toString("base64"));
+  const key = Buffer.from(value, "base64");
+  if (key.length !== 32) throw new VaultError(`${path} does not hold a 32-byte base64 master key`);
+  return { key, path, created };
 }

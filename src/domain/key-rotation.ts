@@ -1,5 +1,5 @@
 import { addSeconds } from "./clock.js";
-import { createSigningKey, JWKS_MAX_AGE_SECONDS, PUBLICATION_LEAD_SECONDS, retentionSeconds, type PublicJwk, type SigningKeys } from "./keys.js";
+import { createSigningKey, JWKS_MAX_AGE_SECONDS, prepareSigningKey, saveSigningKey, PUBLICATION_LEAD_SECONDS, retentionSeconds, type PublicJwk, type SigningKeys } from "./keys.js";
 import type { Clock, Store, Vault } from "./ports.js";
 import type { KeyState, Project, SigningKeyRecord } from "./types.js";
 
@@ -66,18 +66,20 @@ export async function rotateKeysIfDue(deps: RotationDeps, project: Project): Pro
  */
 export async function forceRotation(deps: RotationDeps, project: Project, options: { immediately: boolean }): Promise<KeyTransition[]> {
   const now = deps.clock.now();
+  const soon = addSeconds(now, PUBLICATION_LEAD_SECONDS);
+  // Generated before the transaction: RSA key generation must not hold it open (nor the request's deadline).
+  const made = await prepareSigningKey(deps, project.projectId, project.settings.jwtAlgorithm, options.immediately ? "current" : "next", options.immediately ? null : soon);
   return deps.store.transaction(async (store) => {
     const tx = { ...deps, store };
     const keys = await store.signingKeys.listAll(project.projectId);
     const live = keys.filter((k) => k.state !== "retired");
     if (!options.immediately) {
-      const soon = addSeconds(now, PUBLICATION_LEAD_SECONDS);
       const pending = live.find((k) => k.state === "next");
       if (pending) {
         if (!pending.activateAt || pending.activateAt > soon) await store.signingKeys.setActivateAt(pending.kid, soon);
         return [{ kid: pending.kid, to: "next" as const }];
       }
-      const made = await createSigningKey(tx, project.projectId, project.settings.jwtAlgorithm, "next", soon);
+      await saveSigningKey(tx, made);
       return [{ kid: made.kid, to: "created" as const }];
     }
     const moves: KeyTransition[] = [];
@@ -87,7 +89,7 @@ export async function forceRotation(deps: RotationDeps, project: Project, option
         moves.push({ kid: key.kid, to: "retired" });
       }
     }
-    const made = await createSigningKey(tx, project.projectId, project.settings.jwtAlgorithm, "current");
+    await saveSigningKey(tx, made);
     moves.push({ kid: made.kid, to: "current" });
     return moves;
   });

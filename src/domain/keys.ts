@@ -22,8 +22,9 @@ export const CLOCK_SKEW_SECONDS = 60;
 export const PUBLICATION_LEAD_SECONDS = JWKS_MAX_AGE_SECONDS + KEY_CACHE_SECONDS + CLOCK_SKEW_SECONDS;
 export const retentionSeconds = (jwtLifetimeSeconds: number) => jwtLifetimeSeconds + KEY_CACHE_SECONDS + CLOCK_SKEW_SECONDS;
 
-export async function createSigningKey(
-  deps: { store: Store; vault: Vault; clock: Clock },
+/** Generates and seals a key without touching the database: key generation (RSA: up to a second) stays out of transactions. */
+export async function prepareSigningKey(
+  deps: { vault: Vault; clock: Clock },
   projectId: string,
   alg: JwtAlgorithm,
   state: "next" | "current",
@@ -46,9 +47,24 @@ export async function createSigningKey(
     deactivatedAt: null,
     retiredAt: null,
   };
-  await deps.store.signingKeys.insert(record);
-  await deps.store.events.record({ projectId, type: "key.created", actor: "system", details: { kid, alg, state } });
   return record;
+}
+
+/** Stores a prepared key and its audit event (call inside the caller's transaction). */
+export async function saveSigningKey(deps: { store: Store }, record: SigningKeyRecord): Promise<SigningKeyRecord> {
+  await deps.store.signingKeys.insert(record);
+  await deps.store.events.record({ projectId: record.projectId, type: "key.created", actor: "system", details: { kid: record.kid, alg: record.alg, state: record.state } });
+  return record;
+}
+
+export async function createSigningKey(
+  deps: { store: Store; vault: Vault; clock: Clock },
+  projectId: string,
+  alg: JwtAlgorithm,
+  state: "next" | "current",
+  activateAt: Date | null = null,
+): Promise<SigningKeyRecord> {
+  return saveSigningKey(deps, await prepareSigningKey(deps, projectId, alg, state, activateAt));
 }
 
 export interface Signer {

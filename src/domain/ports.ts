@@ -8,6 +8,8 @@ import type { AuditEvent, KeyState, Project, ProjectSettings, Session, SigningKe
 export interface ProjectRepo {
   create(input: { projectId: string; name: string; settings: ProjectSettings }): Promise<Project>;
   get(projectId: string): Promise<Project | null>;
+  /** Replaces name and settings; null when there is no such project. */
+  update(projectId: string, input: { name: string; settings: ProjectSettings }, now: Date): Promise<Project | null>;
   list(): Promise<Project[]>;
   count(): Promise<number>;
   addSecret(input: { secretId: string; projectId: string; secretHash: string }): Promise<void>;

@@ -135,6 +135,7 @@ export interface AuditEvent {
     | "secret.created"
     | "secret.revoked"
     | "project.created"
+    | "project.updated"
     | "public_token.created";
   userId?: string | null | undefined;
   sessionId?: string | null | undefined;

@@ -20,6 +20,10 @@ function createProjectRepo(db: Database): ProjectRepo {
       const [row] = await db.select().from(projects).where(eq(projects.projectId, projectId));
       return row ? toProject(row) : null;
     },
+    async update(projectId, input, now) {
+      const [row] = await db.update(projects).set({ ...input, updatedAt: now }).where(eq(projects.projectId, projectId)).returning();
+      return row ? toProject(row) : null;
+    },
     async list() {
       return (await db.select().from(projects).orderBy(projects.createdAt)).map(toProject);
     },

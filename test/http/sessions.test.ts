@@ -31,7 +31,7 @@ describe("sessions: the exchange, revoke, list", () => {
     expect(typeof header.kid).toBe("string");
     const claims = decodeJwt(login.session_jwt);
     const now = Math.floor(server.clock.now().getTime() / 1000);
-    expect(claims).toMatchObject({ iss: server.deps.publicUrl, aud: [server.project.project.projectId], sub: login.user_id, iat: now, nbf: now, exp: now + 300 });
+    expect(claims).toMatchObject({ iss: `stytch.com/${server.project.project.projectId}`, aud: [server.project.project.projectId], sub: login.user_id, iat: now, nbf: now, exp: now + 300 });
     expect(typeof claims.jti).toBe("string");
     expect(claims[SESSION_CLAIM]).toMatchObject({ id: login.session.session_id, expires_at: login.session.expires_at.replace("Z", ".000Z"), roles: [] });
   });

@@ -65,13 +65,13 @@ describe("signing key rotation", () => {
     const jwks = createRemoteJWKSet(new URL(`/v1/sessions/jwks/${created.project.projectId}`, baseUrl), { cacheMaxAge: JWKS_MAX_AGE_SECONDS * 1000 });
     const stytch = new Client({ project_id: created.project.projectId, secret: created.secret, env: `${baseUrl}/` });
     const verifyEverywhere = async (jwt: string) => {
-      const { payload } = await jwtVerify(jwt, jwks, { issuer: baseUrl, audience: created.project.projectId });
+      const { payload } = await jwtVerify(jwt, jwks, { issuer: `stytch.com/${created.project.projectId}`, audience: created.project.projectId });
       const session = await stytch.sessions.authenticateJwtLocal({ session_jwt: jwt });
       expect(session.user_id).toBe(payload.sub);
     };
     // Even judged at a moment when it had not expired, a retired key's token no longer verifies.
     const refusedEverywhere = async (jwt: string, at: Date) => {
-      await expect(jwtVerify(jwt, jwks, { issuer: baseUrl, audience: created.project.projectId, currentDate: at })).rejects.toThrow(/no applicable key/i);
+      await expect(jwtVerify(jwt, jwks, { issuer: `stytch.com/${created.project.projectId}`, audience: created.project.projectId, currentDate: at })).rejects.toThrow(/no applicable key/i);
       await expect(stytch.sessions.authenticateJwtLocal({ session_jwt: jwt })).rejects.toThrow();
       const exchange = await post("/v1/sessions/authenticate", { session_jwt: jwt });
       expect(exchange.error_type).toBe("session_not_found");

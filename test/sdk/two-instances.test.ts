@@ -81,7 +81,6 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)("two server instances sharing Postg
       url: b.url,
       projectId: project.project.projectId,
       secret: project.secret,
-      issuers: [PUBLIC_URL],
       fetch: async (input, init) => {
         if (String(input instanceof Request ? input.url : input).endsWith("/v1/sessions/authenticate")) exchanges++;
         return fetch(input, init);

@@ -1,0 +1,191 @@
+import { type Command, Option } from "commander";
+import { pino } from "pino";
+import type { Config } from "../config.js";
+import { createDeps } from "../deps.js";
+import { createLogger } from "../logger.js";
+import { adminKeyFor, runningServerAdminUrl } from "../management/discovery.js";
+import { createLocalManagement } from "../management/local.js";
+import { EVENTS_LIMIT, type Management } from "../management/management.js";
+import { createRemoteManagement } from "../management/remote.js";
+import { SETTING_NAMES } from "../domain/project-settings.js";
+import { output, UsageError } from "./output.js";
+
+/** One-off commands (key generation, re-encrypting every key) may take longer than a request may. */
+export const CLI_DATABASE_TIMEOUT_MS = 60_000;
+
+/**
+ * Runs `work` against the running server's management API when there is one (TESSERA_ADMIN_URL, or
+ * the server announced in DATA_DIR), so every verb works while the embedded server holds its
+ * database; else in-process, straight on the database.
+ */
+async function withManagement<T>(config: Config, work: (management: Management) => Promise<T>): Promise<T> {
+  const url = config.adminUrl ?? runningServerAdminUrl(config.dataDir);
+  if (url) {
+    const adminKey = adminKeyFor(config, { create: false });
+    if (!adminKey) throw new UsageError(`a server is running (${url}) but no admin key was found: set TESSERA_ADMIN_KEY, or run the CLI with the server's DATA_DIR`);
+    return work(createRemoteManagement({ url, adminKey }));
+  }
+  // Commands log to stderr, so stdout stays parseable.
+  const deps = await createDeps(config, { logger: createLogger({ level: "warn", destination: pino.destination(2) }), databaseTimeoutMs: CLI_DATABASE_TIMEOUT_MS });
+  try {
+    return await work(createLocalManagement(deps, "cli"));
+  } finally {
+    await deps.close();
+  }
+}
+
+/** `--set name=value`: dotted names for nested settings; the value as JSON when it parses, else as a string. */
+export function settingsFromAssignments(assignments: string[]): Record<string, unknown> {
+  const patch: Record<string, unknown> = {};
+  for (const assignment of assignments) {
+    const eq = assignment.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--set takes name=value (got "${assignment}"); settings: ${SETTING_NAMES.join(", ")}`);
+    const path = assignment.slice(0, eq).split(".");
+    const raw = assignment.slice(eq + 1);
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = raw;
+    }
+    let target = patch;
+    for (const key of path.slice(0, -1)) target = (target[key] ??= {}) as Record<string, unknown>;
+    target[path.at(-1)!] = value;
+  }
+  return patch;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function registerManagementCommands(program: Command, config: () => Config): void {
+  const json = () => new Option("--json", "print one JSON document (errors too, on stderr)");
+  const projectOption = () => new Option("--project <project_id>", "the project").makeOptionMandatory();
+  const run = <O extends { json?: boolean }>(action: (management: Management, opts: O) => Promise<{ data: unknown; human: string }>) => async (opts: O) => {
+    const { data, human } = await withManagement(config(), (management) => action(management, opts));
+    output(!!opts.json, data, human);
+  };
+  const lines = (record: object) => Object.entries(record).map(([k, v]) => `${k.padEnd(13)} ${typeof v === "object" ? JSON.stringify(v) : v}`).join("\n");
+
+  const projects = program.command("projects").description("manage projects and their settings");
+  projects
+    .command("create")
+    .description("a project with one secret, one public token and one signing key")
+    .requiredOption("--name <name>", "project name")
+    .option("--live", "a live project (ids project-live-…); default test")
+    .option("--set <name=value>", `a setting (repeatable): ${SETTING_NAMES.join(", ")}`, collect, [])
+    .addOption(json())
+    .action(
+      run<{ name: string; live?: boolean; set: string[]; json?: boolean }>(async (m, opts) => {
+        const created = await m.createProject({ name: opts.name, live: !!opts.live, ...(opts.set.length ? { settings: settingsFromAssignments(opts.set) } : {}) });
+        return { data: created, human: `${lines(created)}\n(the secret is shown only now)` };
+      }),
+    );
+  projects
+    .command("list")
+    .addOption(json())
+    .action(run(async (m) => {
+      const list = await m.listProjects();
+      return { data: list, human: list.map((p) => `${p.project_id}  ${p.name}`).join("\n") || "no projects" };
+    }));
+  projects
+    .command("show")
+    .description("a project and every setting")
+    .addOption(projectOption())
+    .addOption(json())
+    .action(run<{ project: string; json?: boolean }>(async (m, opts) => {
+      const project = await m.showProject(opts.project);
+      return { data: project, human: `${lines({ ...project, settings: undefined })}\nsettings\n${JSON.stringify(project.settings, null, 2)}`.replace(/^settings\s+undefined\n/m, "") };
+    }));
+  projects
+    .command("update")
+    .description("rename a project or change settings; validated whole (a bad value changes nothing), audited, in effect on every instance at once")
+    .addOption(projectOption())
+    .option("--name <name>", "a new name")
+    .option("--set <name=value>", `a setting (repeatable; dotted names for nested ones, values as JSON or plain strings): ${SETTING_NAMES.join(", ")}`, collect, [])
+    .option("--allow-origin <origin>", "add a browser origin to allowedOrigins (repeatable)", collect, [])
+    .addOption(json())
+    .action(
+      run<{ project: string; name?: string; set: string[]; allowOrigin: string[]; json?: boolean }>(async (m, opts) => {
+        const settings = settingsFromAssignments(opts.set);
+        if (opts.allowOrigin.length) {
+          const current = (await m.showProject(opts.project)).settings.allowedOrigins as string[];
+          settings.allowedOrigins = [...new Set([...((settings.allowedOrigins as string[] | undefined) ?? current), ...opts.allowOrigin])];
+        }
+        if (!opts.name && Object.keys(settings).length === 0) throw new UsageError("nothing to change: give --name, --set name=value or --allow-origin");
+        const updated = await m.updateProject(opts.project, { ...(opts.name ? { name: opts.name } : {}), ...(Object.keys(settings).length ? { settings } : {}) });
+        return { data: updated, human: updated.changed.length ? `changed ${updated.changed.join(", ")}` : "nothing changed" };
+      }),
+    );
+
+  const secrets = program.command("secrets").description("manage project secrets");
+  secrets
+    .command("create")
+    .description("a further live secret, for rotation without downtime")
+    .addOption(projectOption())
+    .addOption(json())
+    .action(run<{ project: string; json?: boolean }>(async (m, opts) => {
+      const created = await m.createSecret(opts.project);
+      return { data: created, human: `secret_id ${created.secret_id}\nsecret    ${created.secret}\n(the secret is shown only now)` };
+    }));
+  secrets
+    .command("revoke")
+    .addOption(projectOption())
+    .requiredOption("--secret-id <secret_id>", "the secret to revoke")
+    .addOption(json())
+    .action(run<{ project: string; secretId: string; json?: boolean }>(async (m, opts) => {
+      const revoked = await m.revokeSecret(opts.project, opts.secretId);
+      return { data: revoked, human: `revoked ${opts.secretId}` };
+    }));
+
+  program
+    .command("public-tokens")
+    .description("manage public tokens")
+    .command("create")
+    .addOption(projectOption())
+    .addOption(json())
+    .action(run<{ project: string; json?: boolean }>(async (m, opts) => {
+      const created = await m.createPublicToken(opts.project);
+      return { data: created, human: `public_token ${created.public_token}` };
+    }));
+
+  const keys = program.command("keys").description("signing keys: list, rotate, re-encrypt");
+  keys
+    .command("list")
+    .addOption(projectOption())
+    .addOption(json())
+    .action(run<{ project: string; json?: boolean }>(async (m, opts) => {
+      const list = await m.listKeys(opts.project);
+      return { data: list, human: list.map((k) => `${k.kid}  ${k.alg.padEnd(5)}  ${k.state.padEnd(8)}  created ${k.created_at}${k.activate_at && k.state === "next" ? `  signs from ${k.activate_at}` : ""}`).join("\n") };
+    }));
+  keys
+    .command("rotate")
+    .addOption(projectOption())
+    .option("--now", "leak response: sign with a new key at once and retire every older key")
+    .addOption(json())
+    .action(run<{ project: string; now?: boolean; json?: boolean }>(async (m, opts) => {
+      const rotated = await m.rotateKeys(opts.project, { now: !!opts.now });
+      return { data: rotated, human: rotated.moves.map((move) => `${move.kid} → ${move.to}`).join("\n") };
+    }));
+  keys
+    .command("reencrypt")
+    .description("seal every private key under the first key of TESSERA_MASTER_KEYS")
+    .addOption(json())
+    .action(run(async (m) => {
+      const result = await m.reencryptKeys();
+      return { data: result, human: `re-encrypted ${result.reencrypted} signing keys under the first master key` };
+    }));
+
+  program
+    .command("events")
+    .description("the audit log: logins, lockouts, sessions, passwords, settings, secrets, keys (newest first)")
+    .addOption(projectOption())
+    .option("--user <user_id>", "only this user's events")
+    .option("--limit <n>", `how many, 1 to ${EVENTS_LIMIT.max}`, String(EVENTS_LIMIT.default))
+    .addOption(json())
+    .action(run<{ project: string; user?: string; limit: string; json?: boolean }>(async (m, opts) => {
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > EVENTS_LIMIT.max) throw new UsageError(`--limit must be an integer from 1 to ${EVENTS_LIMIT.max}`);
+      const rows = await m.listEvents(opts.project, { userId: opts.user, limit });
+      return { data: rows, human: rows.map((e) => `${e.at}  ${e.type.padEnd(17)} ${e.user_id ?? "-"}  ${e.ip ?? "-"}  ${JSON.stringify(e.details)}`).join("\n") || "no events" };
+    }));
+}

@@ -1,0 +1,78 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { EVENTS_LIMIT, type Management } from "../../management/management.js";
+import type { AppEnv } from "../context.js";
+import { Id } from "../wire.js";
+import { jsonRequest, ok } from "./route-kit.js";
+
+/** The management API (admin key): thin routes over the local Management, one per operation. */
+const secured = { security: [{ adminKey: [] }], tags: ["management"] };
+const ProjectParam = z.object({ project_id: Id });
+const Settings = z.record(z.string(), z.unknown()).openapi({ description: "A partial settings patch; nested objects (rateLimits) merge key by key.", example: { allowedOrigins: ["https://app.example.com"], rateLimits: { loginFailuresPerEmail: 5 } } });
+const Any = z.record(z.string(), z.unknown());
+
+const routes = {
+  list: createRoute({ method: "get", path: "/admin/v1/projects", summary: "List projects", ...secured, responses: ok(z.object({ projects: z.array(Any) })) }),
+  create: createRoute({
+    method: "post",
+    path: "/admin/v1/projects",
+    summary: "Create a project (one secret, one public token, one signing key); the secret is shown only here",
+    ...secured,
+    request: jsonRequest(z.object({ name: z.string().min(1).max(200), live: z.boolean().optional(), settings: Settings.optional() })),
+    responses: ok(Any),
+  }),
+  show: createRoute({ method: "get", path: "/admin/v1/projects/{project_id}", summary: "A project and every setting", ...secured, request: { params: ProjectParam }, responses: ok(Any) }),
+  update: createRoute({
+    method: "patch",
+    path: "/admin/v1/projects/{project_id}",
+    summary: "Rename a project or change settings; validated whole, audited, in effect on every instance at once",
+    ...secured,
+    request: { params: ProjectParam, ...jsonRequest(z.object({ name: z.string().min(1).max(200).optional(), settings: Settings.optional() })) },
+    responses: ok(Any),
+  }),
+  createSecret: createRoute({ method: "post", path: "/admin/v1/projects/{project_id}/secrets", summary: "A further live secret (rotation without downtime)", ...secured, request: { params: ProjectParam }, responses: ok(Any) }),
+  revokeSecret: createRoute({
+    method: "post",
+    path: "/admin/v1/projects/{project_id}/secrets/{secret_id}/revoke",
+    summary: "Revoke a secret",
+    ...secured,
+    request: { params: ProjectParam.extend({ secret_id: Id }) },
+    responses: ok(Any),
+  }),
+  createPublicToken: createRoute({ method: "post", path: "/admin/v1/projects/{project_id}/public_tokens", summary: "A public token for the browser API", ...secured, request: { params: ProjectParam }, responses: ok(Any) }),
+  listKeys: createRoute({ method: "get", path: "/admin/v1/projects/{project_id}/keys", summary: "Signing keys with states and timestamps", ...secured, request: { params: ProjectParam }, responses: ok(z.object({ keys: z.array(Any) })) }),
+  rotateKeys: createRoute({
+    method: "post",
+    path: "/admin/v1/projects/{project_id}/keys/rotate",
+    summary: "Schedule a new key, or with now=true sign with a new key at once and retire every older one (leak response)",
+    ...secured,
+    request: { params: ProjectParam, ...jsonRequest(z.object({ now: z.boolean().optional() })) },
+    responses: ok(Any),
+  }),
+  reencrypt: createRoute({ method: "post", path: "/admin/v1/keys/reencrypt", summary: "Seal every private key under the first master key", ...secured, responses: ok(Any) }),
+  events: createRoute({
+    method: "get",
+    path: "/admin/v1/projects/{project_id}/events",
+    summary: "The audit log, newest first",
+    ...secured,
+    request: { params: ProjectParam, query: z.object({ user_id: Id.optional(), limit: z.coerce.number().int().min(1).max(EVENTS_LIMIT.max).optional() }) },
+    responses: ok(z.object({ events: z.array(Any) })),
+  }),
+};
+
+export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, management: Management) {
+  const param = (c: { req: { param(name: string): string } }) => c.req.param("project_id");
+  app.openapi(routes.list, async (c) => c.json({ projects: await management.listProjects() }, 200));
+  app.openapi(routes.create, async (c) => c.json(await management.createProject(c.req.valid("json")), 200));
+  app.openapi(routes.show, async (c) => c.json(await management.showProject(param(c)), 200));
+  app.openapi(routes.update, async (c) => c.json(await management.updateProject(param(c), c.req.valid("json")), 200));
+  app.openapi(routes.createSecret, async (c) => c.json(await management.createSecret(param(c)), 200));
+  app.openapi(routes.revokeSecret, async (c) => c.json(await management.revokeSecret(param(c), c.req.valid("param").secret_id), 200));
+  app.openapi(routes.createPublicToken, async (c) => c.json(await management.createPublicToken(param(c)), 200));
+  app.openapi(routes.listKeys, async (c) => c.json({ keys: await management.listKeys(param(c)) }, 200));
+  app.openapi(routes.rotateKeys, async (c) => c.json(await management.rotateKeys(param(c), { now: c.req.valid("json").now ?? false }), 200));
+  app.openapi(routes.reencrypt, async (c) => c.json(await management.reencryptKeys(), 200));
+  app.openapi(routes.events, async (c) => {
+    const query = c.req.valid("query");
+    return c.json({ events: await management.listEvents(param(c), { userId: query.user_id, limit: query.limit ?? EVENTS_LIMIT.default }) }, 200);
+  });
+}

@@ -1,0 +1,88 @@
+import { TesseraError } from "../errors.js";
+import { forceRotation, reencryptKeys } from "../domain/key-rotation.js";
+import type { SigningKeys } from "../domain/keys.js";
+import type { Clock, Store, Vault } from "../domain/ports.js";
+import { addPublicToken, addSecret, createProject, getProject, revokeSecret, updateProject } from "../domain/projects.js";
+import type { Project, SigningKeyRecord } from "../domain/types.js";
+import type { KeyWire, Management, ProjectDetails } from "./management.js";
+
+type LocalDeps = { store: Store; vault: Vault; clock: Clock; keys?: SigningKeys };
+
+const details = (project: Project): ProjectDetails => ({
+  project_id: project.projectId,
+  name: project.name,
+  live: project.env === "live",
+  created_at: project.createdAt.toISOString(),
+  settings: project.settings as unknown as Record<string, unknown>,
+});
+
+const iso = (date: Date | null) => date?.toISOString() ?? null;
+const keyWire = (k: SigningKeyRecord): KeyWire => ({
+  kid: k.kid,
+  alg: k.alg,
+  state: k.state,
+  created_at: k.createdAt.toISOString(),
+  activate_at: iso(k.activateAt),
+  activated_at: iso(k.activatedAt),
+  deactivated_at: iso(k.deactivatedAt),
+  retired_at: iso(k.retiredAt),
+});
+
+/** The management operations over the database. `actor` is recorded on audit events ("cli", "admin-api"). */
+export function createLocalManagement(deps: LocalDeps, actor: string): Management {
+  return {
+    async listProjects() {
+      return (await deps.store.projects.list()).map((p) => ({ project_id: p.projectId, name: p.name, created_at: p.createdAt.toISOString() }));
+    },
+    async createProject(input) {
+      const created = await createProject(deps, { name: input.name, env: input.live ? "live" : "test", settings: input.settings }, actor);
+      return { project_id: created.project.projectId, secret_id: created.secretId, secret: created.secret, public_token: created.publicToken };
+    },
+    async showProject(projectId) {
+      return details(await getProject(deps, projectId));
+    },
+    async updateProject(projectId, input) {
+      const { project, changed } = await updateProject(deps, projectId, input, actor);
+      return { ...details(project), changed };
+    },
+    async createSecret(projectId) {
+      const created = await addSecret(deps, await getProject(deps, projectId), actor);
+      return { project_id: projectId, secret_id: created.secretId, secret: created.secret };
+    },
+    async revokeSecret(projectId, secretId) {
+      await getProject(deps, projectId);
+      if (!(await revokeSecret(deps, projectId, secretId, actor))) throw new TesseraError("secret_not_found", { message: `no live secret ${secretId} in project ${projectId}` });
+      return { project_id: projectId, secret_id: secretId, revoked: true };
+    },
+    async createPublicToken(projectId) {
+      return { project_id: projectId, public_token: await addPublicToken(deps, await getProject(deps, projectId), actor) };
+    },
+    async listKeys(projectId) {
+      await getProject(deps, projectId);
+      return (await deps.store.signingKeys.listAll(projectId)).map(keyWire);
+    },
+    async rotateKeys(projectId, options) {
+      const moves = await forceRotation(deps, await getProject(deps, projectId), { immediately: options.now });
+      deps.keys?.invalidate(projectId); // this process signs with the new key at once; others within their key cache
+      return { project_id: projectId, moves };
+    },
+    async reencryptKeys() {
+      return { reencrypted: await reencryptKeys(deps) };
+    },
+    async listEvents(projectId, filter) {
+      await getProject(deps, projectId);
+      const rows = await deps.store.events.list(projectId, { limit: filter.limit, ...(filter.userId ? { userId: filter.userId } : {}) });
+      return rows.map((e) => ({
+        event_id: e.eventId,
+        at: e.at.toISOString(),
+        type: e.type,
+        user_id: e.userId ?? null,
+        session_id: e.sessionId ?? null,
+        actor: e.actor ?? null,
+        ip: e.ip ?? null,
+        user_agent: e.userAgent ?? null,
+        details: e.details ?? {},
+      }));
+    },
+  };
+}
