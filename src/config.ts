@@ -35,98 +35,109 @@ export interface Config {
   readonly trustProxyHeader: string | undefined;
 }
 
+export interface ConfigProblem {
+  variable: string;
+  message: string;
+}
+
+/** Every bad variable at once (one line each), so a start-up shows all of them, not one per restart. */
 export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(`${variable}: ${message}`);
+  readonly variable: string;
+  constructor(readonly problems: ConfigProblem[]) {
+    super(problems.map((p) => `${p.variable}: ${p.message}`).join("\n"));
     this.name = "ConfigError";
+    this.variable = problems[0]!.variable;
   }
 }
+
+/** Collects problems while reading; a bad value is noted and its default stands in until the end. */
+type Problems = ConfigProblem[];
 
 type Env = Record<string, string | undefined>;
 
 const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-function read<T>(env: Env, variable: string, schema: z.ZodType<T>, fallback: T): T {
+function read<T>(env: Env, problems: Problems, variable: string, schema: z.ZodType<T>, fallback: T): T {
   const raw = env[variable];
   if (raw === undefined || raw === "") return fallback;
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ConfigError(variable, parsed.error.issues.map((i) => i.message).join("; "));
-  }
-  return parsed.data;
+  if (parsed.success) return parsed.data;
+  problems.push({ variable, message: parsed.error.issues.map((i) => i.message).join("; ") });
+  return fallback;
 }
 
-function decodeMasterKey(variable: string, value: string): Buffer {
+function decodeMasterKey(value: string): Buffer | null {
   const key = Buffer.from(value.trim(), "base64");
-  if (key.length !== 32 || key.toString("base64").replace(/=+$/, "") !== value.trim().replace(/=+$/, "")) {
-    throw new ConfigError(variable, "must be 32 bytes encoded as base64 (generate one with `openssl rand -base64 32`)");
-  }
-  return key;
+  return key.length === 32 && key.toString("base64").replace(/=+$/, "") === value.trim().replace(/=+$/, "") ? key : null;
 }
 
-function readMasterKeys(env: Env): Buffer[] | undefined {
-  if (env.TESSERA_MASTER_KEYS) {
-    const parts = env.TESSERA_MASTER_KEYS.split(",").map((s) => s.trim()).filter(Boolean);
-    if (parts.length === 0) throw new ConfigError("TESSERA_MASTER_KEYS", "lists no key");
-    return parts.map((p) => decodeMasterKey("TESSERA_MASTER_KEYS", p));
-  }
-  if (env.TESSERA_MASTER_KEY) return [decodeMasterKey("TESSERA_MASTER_KEY", env.TESSERA_MASTER_KEY)];
+function readMasterKeys(env: Env, problems: Problems): Buffer[] | undefined {
+  const variable = env.TESSERA_MASTER_KEYS ? "TESSERA_MASTER_KEYS" : env.TESSERA_MASTER_KEY ? "TESSERA_MASTER_KEY" : null;
+  if (!variable) return undefined;
+  const parts = env[variable]!.split(",").map((s) => s.trim()).filter(Boolean);
+  const keys = parts.map(decodeMasterKey);
+  if (parts.length === 0) problems.push({ variable, message: "lists no key" });
+  else if (keys.some((k) => k === null) || (variable === "TESSERA_MASTER_KEY" && keys.length > 1)) {
+    // The value itself is never echoed: it is (nearly) a secret.
+    problems.push({ variable, message: "must be 32 bytes encoded as base64 (generate one with `openssl rand -base64 32`)" });
+  } else return keys as Buffer[];
   return undefined;
 }
 
-function readUrl(env: Env, variable: string, protocols: string[]): string | undefined {
+function readUrl(env: Env, problems: Problems, variable: string, protocols: string[]): string | undefined {
   const raw = env[variable];
   if (!raw) return undefined;
-  let url: URL;
+  let url: URL | null = null;
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError(variable, "is not a URL");
+    problems.push({ variable, message: "is not a URL" });
+    return undefined;
   }
-  if (!protocols.includes(url.protocol)) {
-    throw new ConfigError(variable, `must start with ${protocols.map((p) => `${p}//`).join(" or ")}`);
-  }
-  return raw;
+  if (protocols.includes(url.protocol)) return raw;
+  problems.push({ variable, message: `must start with ${protocols.map((p) => `${p}//`).join(" or ")}` });
+  return undefined;
 }
 
 export function loadConfig(env: Env): Config {
-  const nodeEnv = read(env, "NODE_ENV", z.enum(["development", "production", "test"]), "development");
-  const port = read(env, "PORT", intIn(0, 65535), 3000);
-  const publicUrl = (readUrl(env, "PUBLIC_URL", ["http:", "https:"]) ?? `http://localhost:${port}`).replace(/\/+$/, "");
-  const databaseUrl = readUrl(env, "DATABASE_URL", ["postgres:", "postgresql:"]);
-  const redisUrl = readUrl(env, "REDIS_URL", ["redis:", "rediss:"]);
-  const masterKeys = readMasterKeys(env);
+  const problems: Problems = [];
+  const nodeEnv = read(env, problems, "NODE_ENV", z.enum(["development", "production", "test"]), "development");
+  const port = read(env, problems, "PORT", intIn(0, 65535), 3000);
+  const publicUrl = (readUrl(env, problems, "PUBLIC_URL", ["http:", "https:"]) ?? `http://localhost:${port}`).replace(/\/+$/, "");
+  const databaseUrl = readUrl(env, problems, "DATABASE_URL", ["postgres:", "postgresql:"]);
+  const redisUrl = readUrl(env, problems, "REDIS_URL", ["redis:", "rediss:"]);
+  const masterKeys = readMasterKeys(env, problems);
 
   if (nodeEnv === "production") {
-    if (!databaseUrl) throw new ConfigError("DATABASE_URL", "is required when NODE_ENV=production (the embedded database is for development)");
-    if (!redisUrl) throw new ConfigError("REDIS_URL", "is required when NODE_ENV=production (the in-process fallbacks are single-instance)");
-    if (!masterKeys) throw new ConfigError("TESSERA_MASTER_KEY", "is required when NODE_ENV=production (set TESSERA_MASTER_KEY or TESSERA_MASTER_KEYS)");
-    if (!env.PUBLIC_URL) throw new ConfigError("PUBLIC_URL", "is required when NODE_ENV=production (links in logs and banners, and the JWT issuer of projects with issuerFormat=public_url)");
+    // Only when unset: a malformed value has its own problem already.
+    if (!env.DATABASE_URL) problems.push({ variable: "DATABASE_URL", message: "is required when NODE_ENV=production (the embedded database is for development)" });
+    if (!env.REDIS_URL) problems.push({ variable: "REDIS_URL", message: "is required when NODE_ENV=production (the in-process fallbacks are single-instance)" });
+    if (!env.TESSERA_MASTER_KEY && !env.TESSERA_MASTER_KEYS) problems.push({ variable: "TESSERA_MASTER_KEY", message: "is required when NODE_ENV=production (set TESSERA_MASTER_KEY or TESSERA_MASTER_KEYS)" });
+    if (!env.PUBLIC_URL) problems.push({ variable: "PUBLIC_URL", message: "is required when NODE_ENV=production (links in logs and banners, and the JWT issuer of projects with issuerFormat=public_url)" });
   }
 
-  return Object.freeze({
+  const config = {
     nodeEnv,
     port,
-    host: read(env, "HOST", z.string().min(1), "0.0.0.0"),
+    host: read(env, problems, "HOST", z.string().min(1), "0.0.0.0"),
     publicUrl,
-    dataDir: read(env, "DATA_DIR", z.string().min(1), ".tessera"),
+    dataDir: read(env, problems, "DATA_DIR", z.string().min(1), ".tessera"),
     databaseUrl,
     redisUrl,
     masterKeys: masterKeys ? Object.freeze(masterKeys) : undefined,
-    logLevel: read(env, "LOG_LEVEL", z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]), "info"),
-    bodyLimitBytes: read(env, "BODY_LIMIT_BYTES", intIn(1024, 10 * 1024 * 1024), 64 * 1024),
-    passwordHashConcurrency: read(env, "PASSWORD_HASH_CONCURRENCY", intIn(1, 64), 2),
-    passwordHashQueueLimit: read(env, "PASSWORD_HASH_QUEUE_LIMIT", intIn(0, 100_000), 256),
-    shutdownTimeoutMs: read(env, "SHUTDOWN_TIMEOUT_MS", intIn(0, 600_000), 10_000),
-    databaseTimeoutMs: read(env, "DATABASE_TIMEOUT_MS", intIn(100, 600_000), 2_000),
-    adminKey: read(env, "TESSERA_ADMIN_KEY", z.string().min(32, "must be at least 32 characters (e.g. `openssl rand -base64 32`)"), undefined as string | undefined),
-    adminPort: read(env, "ADMIN_PORT", z.union([z.literal("off").transform(() => null), intIn(0, 65535)], { error: 'must be a port number, or "off"' }), port === 0 ? 0 : Math.min(port + 1, 65535)),
-    adminHost: read(env, "ADMIN_HOST", z.string().min(1), "127.0.0.1"),
-    adminUrl: readUrl(env, "TESSERA_ADMIN_URL", ["http:", "https:"])?.replace(/\/+$/, ""),
-    adminOnPublicListener: read(env, "ADMIN_ON_PUBLIC_LISTENER", z.enum(["true", "false"], { error: "must be true or false" }).transform((v) => v === "true"), false),
-    trustProxyHeader: read(env, "TRUST_PROXY", z.string().regex(/^[A-Za-z0-9-]+$/, "must be a header name, e.g. x-forwarded-for").transform((h) => h.toLowerCase()), undefined as string | undefined),
-  });
+    logLevel: read(env, problems, "LOG_LEVEL", z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]), "info"),
+    bodyLimitBytes: read(env, problems, "BODY_LIMIT_BYTES", intIn(1024, 10 * 1024 * 1024), 64 * 1024),
+    passwordHashConcurrency: read(env, problems, "PASSWORD_HASH_CONCURRENCY", intIn(1, 64), 2),
+    passwordHashQueueLimit: read(env, problems, "PASSWORD_HASH_QUEUE_LIMIT", intIn(0, 100_000), 256),
+    shutdownTimeoutMs: read(env, problems, "SHUTDOWN_TIMEOUT_MS", intIn(0, 600_000), 10_000),
+    databaseTimeoutMs: read(env, problems, "DATABASE_TIMEOUT_MS", intIn(100, 600_000), 2_000),
+    adminKey: read(env, problems, "TESSERA_ADMIN_KEY", z.string().min(32, "must be at least 32 characters (e.g. `openssl rand -base64 32`)"), undefined as string | undefined),
+    adminPort: read(env, problems, "ADMIN_PORT", z.union([z.literal("off").transform(() => null), intIn(0, 65535)], { error: 'must be a port number, or "off"' }), port === 0 ? 0 : Math.min(port + 1, 65535)),
+    adminHost: read(env, problems, "ADMIN_HOST", z.string().min(1), "127.0.0.1"),
+    adminUrl: readUrl(env, problems, "TESSERA_ADMIN_URL", ["http:", "https:"])?.replace(/\/+$/, ""),
+    adminOnPublicListener: read(env, problems, "ADMIN_ON_PUBLIC_LISTENER", z.enum(["true", "false"], { error: "must be true or false" }).transform((v) => v === "true"), false),
+    trustProxyHeader: read(env, problems, "TRUST_PROXY", z.string().regex(/^[A-Za-z0-9-]+$/, "must be a header name, e.g. x-forwarded-for").transform((h) => h.toLowerCase()), undefined as string | undefined),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
 }

@@ -136,6 +136,13 @@ describe("loadConfig", () => {
     expect(error.message.length).toBeGreaterThan(`${variable}: `.length);
   });
 
+  it("reports every bad variable at once, one line each", () => {
+    const error = configErrorFor({ PORT: "abc", LOG_LEVEL: "loud", REDIS_URL: "nope" });
+    expect(error.problems.map((p) => p.variable)).toEqual(["PORT", "REDIS_URL", "LOG_LEVEL"]);
+    expect(error.message.split("\n")).toHaveLength(3);
+    expect(error.message).toMatch(/^PORT: .*\nREDIS_URL: .*\nLOG_LEVEL: /);
+  });
+
   it("does not echo a rejected master key back in the message", () => {
     const almost = randomBytes(31).toString("base64");
     const error = configErrorFor({ TESSERA_MASTER_KEY: almost });
