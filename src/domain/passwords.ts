@@ -7,7 +7,7 @@ import { contextOf } from "./sessions.js";
 import { createUser, normalizeEmail, type UserProfile } from "./users.js";
 import type { Project, RequestContext, User } from "./types.js";
 import { addMinutes } from "./clock.js";
-import { guardLogin, recordLoginFailure, recordLoginSuccess } from "./login-throttle.js";
+import { loginAbandoned, loginFailed, loginSucceeded, reserveLoginAttempt } from "./login-throttle.js";
 
 type PasswordDeps = Pick<DomainDeps, "store" | "clock" | "keys" | "publicUrl" | "hasher" | "strength" | "feed" | "limiter">;
 
@@ -66,27 +66,34 @@ export async function createPasswordUser(
  * all cost one full argon2 verification and end in the same `unauthorized_credentials`.
  */
 export async function verifyPassword(deps: PasswordDeps, project: Project, emailInput: string, password: string, context: RequestContext): Promise<User> {
-  await guardLogin(deps, project, emailInput, context);
-  let email: string;
+  const candidate = boundedPassword(password);
+  const attempt = await reserveLoginAttempt(deps, project, emailInput, context);
+  let found: Awaited<ReturnType<typeof deps.store.users.findByEmailForLogin>>;
+  let ok: boolean;
   try {
-    email = normalizeEmail(emailInput);
-  } catch {
-    email = "";
+    let email: string;
+    try {
+      email = normalizeEmail(emailInput);
+    } catch {
+      email = "";
+    }
+    found = email ? await deps.store.users.findByEmailForLogin(project.projectId, email) : null;
+    ok = await deps.hasher.verify(found?.passwordHash ?? deps.hasher.dummyHash, candidate);
+  } catch (error) {
+    await loginAbandoned(deps, project, attempt); // no guess was checked
+    throw error;
   }
-  const found = email ? await deps.store.users.findByEmailForLogin(project.projectId, email) : null;
-  const hash = found?.passwordHash ?? deps.hasher.dummyHash;
-  const ok = await deps.hasher.verify(hash, boundedPassword(password));
   if (!ok || !found?.passwordHash) {
-    await recordLoginFailure(deps, project, emailInput, context);
+    await loginFailed(deps, project, attempt, context);
     await deps.store.events.record({ projectId: project.projectId, type: "login.failed", userId: found?.user.userId ?? null, ...contextOf(context), details: { method: "password" } });
     throw new TesseraError("unauthorized_credentials");
   }
   if (deps.hasher.needsRehash(found.passwordHash)) {
-    const upgraded = await deps.hasher.hash(boundedPassword(password));
+    const upgraded = await deps.hasher.hash(candidate);
     const passwordId = found.user.passwordId ?? newId("password", project.env);
     await deps.store.users.setPassword(found.user.userId, { passwordId, hash: upgraded }, deps.clock.now());
   }
-  await recordLoginSuccess(deps, project, emailInput);
+  await loginSucceeded(deps, project, attempt);
   await deps.store.events.record({ projectId: project.projectId, type: "login.succeeded", userId: found.user.userId, ...contextOf(context), details: { method: "password" } });
   return found.user;
 }
