@@ -1,6 +1,7 @@
 import { TesseraError } from "../errors.js";
 import type { DomainDeps, RateLimitRule } from "./ports.js";
 import type { Project, RequestContext } from "./types.js";
+import { canonicalEmail } from "./users.js";
 
 /**
  * Brute force and credential stuffing (OWASP ASVS 2.2.1, NIST 800-63B 5.2.2): failures per email lock
@@ -26,7 +27,7 @@ const rules = (project: Project) => {
     perIp: { name: "login-ip", points: limits.loginAttemptsPerIpPerMinute, durationSeconds: 60 } satisfies RateLimitRule,
   };
 };
-const emailKey = (project: Project, email: string) => `${project.projectId}:${email.trim().toLowerCase()}`;
+const emailKey = (project: Project, email: string) => `${project.projectId}:${canonicalEmail(email)}`;
 
 function tooMany(retryAfterSeconds: number, message: string): TesseraError {
   return new TesseraError("too_many_requests", { message, retryAfterSeconds });

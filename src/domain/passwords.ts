@@ -4,7 +4,7 @@ import type { DomainDeps } from "./ports.js";
 import { authenticateSession, createSession, passwordFactor, requireLiveSession, revokeUserSessions, type IssuedSession, type SessionCredential } from "./sessions.js";
 import { newId } from "./tokens.js";
 import { contextOf } from "./sessions.js";
-import { createUser, normalizeEmail, type UserProfile } from "./users.js";
+import { canonicalEmail, createUser, normalizeEmail, type UserProfile } from "./users.js";
 import type { Project, RequestContext, User } from "./types.js";
 import { addMinutes } from "./clock.js";
 import { loginAbandoned, loginFailed, loginSucceeded, reserveLoginAttempt } from "./login-throttle.js";
@@ -78,6 +78,8 @@ export async function verifyPassword(deps: PasswordDeps, project: Project, email
       email = "";
     }
     found = email ? await deps.store.users.findByEmailForLogin(project.projectId, email) : null;
+    // Only a spelling counted under this account's lockout may open it (see canonicalEmail).
+    if (found && canonicalEmail(found.user.email ?? "") !== canonicalEmail(emailInput)) found = null;
     ok = await deps.hasher.verify(found?.passwordHash ?? deps.hasher.dummyHash, candidate);
   } catch (error) {
     await loginAbandoned(deps, project, attempt); // no guess was checked

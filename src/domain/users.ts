@@ -19,6 +19,15 @@ export function normalizeEmail(raw: string): string {
   return email;
 }
 
+/**
+ * The one spelling an address is counted under (lockouts) and must match to log in. JavaScript and
+ * Postgres lowercase a few letters differently ("İ", a final "Σ"), so the login lookup, which runs on
+ * Postgres' lower(), is accepted only when the account's email has this same canonical form.
+ */
+export function canonicalEmail(raw: string): string {
+  return raw.trim().toLowerCase().normalize("NFC");
+}
+
 export interface UserProfile {
   name?: { first_name?: string | undefined; middle_name?: string | undefined; last_name?: string | undefined } | undefined;
   trustedMetadata?: unknown;
