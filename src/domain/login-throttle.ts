@@ -43,8 +43,8 @@ export interface LoginAttempt {
 /** Before any password work: refuses an IP over its limit or an email out of guesses, at no hashing cost. */
 export async function reserveLoginAttempt(deps: ThrottleDeps, project: Project, email: string, context: RequestContext): Promise<LoginAttempt> {
   const r = rules(project);
-  if (context.ip) {
-    const verdict = await deps.limiter.consume(r.perIp, `${project.projectId}:${context.ip}`);
+  if (context.throttleIp) {
+    const verdict = await deps.limiter.consume(r.perIp, `${project.projectId}:${context.throttleIp}`);
     if (!verdict.allowed) throw tooMany(verdict.retryAfterSeconds, "Too many login attempts from this address; retry later.");
   }
   const key = emailKey(project, email);

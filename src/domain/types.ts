@@ -112,6 +112,11 @@ export type KeyState = "next" | "current" | "previous" | "retired";
 export interface RequestContext {
   ip?: string | undefined;
   userAgent?: string | undefined;
+  /**
+   * The end user's address that per-IP limits count: the caller's own on the browser API; on the
+   * backend API only one the backend vouches for (its own address is every user's). Unset: no per-IP limit.
+   */
+  throttleIp?: string | undefined;
 }
 
 export interface AuditEvent {

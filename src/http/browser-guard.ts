@@ -42,6 +42,7 @@ export function browserGuard(deps: { store: Store }): MiddlewareHandler<AppEnv> 
       if (!c.req.header(CSRF_HEADER)) throw new TesseraError("csrf_header_missing");
     }
     c.set("project", project);
+    c.set("client", { ...c.get("client"), throttleIp: c.get("client")?.ip }); // the browser is the end user
     await next();
   };
 }
