@@ -86,6 +86,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   // Deny-list and user not-before times, each kept only as long as an affected JWT can live.
   const revoked = new Map<string, number>();
+  /** notBefore: the change's whole second (floor); JWTs with an iat up to and including it are stale. */
   const userNotBefore = new Map<string, { notBefore: number; until: number }>();
   let jwtLifetimeSeconds = 300;
   const feedWanted = (options.revocationFeed ?? true) && authorization !== null;
@@ -148,7 +149,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const maxAge = opts.maxTokenAgeSeconds;
     if (maxAge !== undefined && nowSeconds - payload.iat! >= maxAge) return "too_old";
     const changed = userNotBefore.get(payload.sub!);
-    if (changed && changed.until > current.getTime() && payload.iat! < changed.notBefore) return "too_old";
+    // iat is whole seconds, so a JWT of the change's own second may predate it: too old unless minted in a
+    // later second. One minted in that second after the change is exchanged once more: the safe side.
+    if (changed && changed.until > current.getTime() && payload.iat! <= changed.notBefore) return "too_old";
     return { payload };
   };
 
