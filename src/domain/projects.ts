@@ -23,6 +23,8 @@ export const defaultProjectSettings: ProjectSettings = Object.freeze({
     lockoutSeconds: 60,
     maxLockoutSeconds: 3600,
     loginAttemptsPerIpPerMinute: 30,
+    signUpsPerIpPerHour: 20,
+    signUpsPerProjectPerMinute: 100,
     exchangesPerSessionPerMinute: 120,
     apiCallsPerSecretPerMinute: 6000,
   }),

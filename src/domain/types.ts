@@ -32,6 +32,9 @@ export interface RateLimitSettings {
   lockoutSeconds: number;
   maxLockoutSeconds: number;
   loginAttemptsPerIpPerMinute: number;
+  /** Browser sign-ups per end-user address, then per project; each one is an argon2 hash and an account. */
+  signUpsPerIpPerHour: number;
+  signUpsPerProjectPerMinute: number;
   exchangesPerSessionPerMinute: number;
   apiCallsPerSecretPerMinute: number;
 }

@@ -17,6 +17,7 @@ const responses = <T extends z.ZodType>(schema: T) => ({
   200: { description: "Success", content: { "application/json": { schema } } },
   401: { description: "No live session, or bad credentials", ...errors },
   403: { description: "Origin not allowed or CSRF header missing", ...errors },
+  429: { description: "Too many requests (logins, sign-ups); see Retry-After", ...errors },
 });
 /** What the SDK needs to schedule refreshes without reading the JWT; never the session token. */
 const SessionState = z.object({
