@@ -59,6 +59,8 @@ export interface AuthenticatedSession {
 }
 
 export interface Verifier {
+  /** The project whose JWTs this verifier accepts (the `aud`). */
+  readonly projectId: string;
   authenticateJwt(jwt: string, options?: AuthenticateOptions): Promise<AuthenticatedSession>;
   /** Resolves once the revocation feed has replayed and is live (immediately without a feed). */
   ready(): Promise<void>;
@@ -186,6 +188,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   };
 
   return {
+    projectId: options.projectId,
     async authenticateJwt(jwt, opts = {}) {
       if (typeof jwt !== "string") throw new TesseraVerifyError("jwt_invalid", "The JWT must be a string.");
       if (opts.maxTokenAgeSeconds !== undefined && !(opts.maxTokenAgeSeconds >= 0)) throw new TypeError("maxTokenAgeSeconds must be ≥ 0");

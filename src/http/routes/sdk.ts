@@ -62,13 +62,17 @@ export function registerSdkRoutes(app: OpenAPIHono<AppEnv>, deps: DomainDeps) {
       200,
     );
   };
-  /** A dead session is a 401 to the browser (the SDK then signs out) and its cookies are cleared. */
+  /**
+   * A dead session is a 401 to the browser (the SDK then signs out) and, on a POST, its cookies are
+   * cleared. Never on a GET: any site can make a browser send one (a link, an image), and logging
+   * users out must not be that easy.
+   */
   const clearingOnRefusal = async <T>(c: Context<AppEnv>, work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
     } catch (error) {
       if (!(error instanceof TesseraError) || (error.type !== "session_not_found" && error.type !== "no_session")) throw error;
-      clearSessionCookies(c, c.get("project"));
+      if (c.req.method !== "GET") clearSessionCookies(c, c.get("project"));
       throw new TesseraError("no_session", { details: error.details, cause: error });
     }
   };
