@@ -4,7 +4,7 @@ import type { DomainDeps } from "./ports.js";
 import { authenticateSession, createSession, passwordFactor, requireLiveSession, revokeUserSessions, type IssuedSession, type SessionCredential } from "./sessions.js";
 import { newId } from "./tokens.js";
 import { contextOf } from "./sessions.js";
-import { canonicalEmail, createUser, normalizeEmail, type UserProfile } from "./users.js";
+import { canonicalEmail, createUser, emailForLookup, normalizeEmail, type UserProfile } from "./users.js";
 import type { Project, RequestContext, User } from "./types.js";
 import { addMinutes } from "./clock.js";
 import { loginAbandoned, loginFailed, loginSucceeded, reserveLoginAttempt } from "./login-throttle.js";
@@ -71,12 +71,7 @@ export async function verifyPassword(deps: PasswordDeps, project: Project, email
   let found: Awaited<ReturnType<typeof deps.store.users.findByEmailForLogin>>;
   let ok: boolean;
   try {
-    let email: string;
-    try {
-      email = normalizeEmail(emailInput);
-    } catch {
-      email = "";
-    }
+    const email = emailForLookup(emailInput);
     found = email ? await deps.store.users.findByEmailForLogin(project.projectId, email) : null;
     // Only a spelling counted under this account's lockout may open it (see canonicalEmail).
     if (found && canonicalEmail(found.user.email ?? "") !== canonicalEmail(emailInput)) found = null;
