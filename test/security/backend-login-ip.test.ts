@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { createListeningTestServer, STRONG_PASSWORD } from "../helpers.js";
 
+/** Many argon2 hashes: room for a busy shared machine. */
+const ARGON2_HEAVY = { timeout: 120_000 };
+
 const ORIGIN = "http://app.example";
 
 /**
@@ -9,7 +12,7 @@ const ORIGIN = "http://app.example";
  * address (127.0.0.1) is what the server sees.
  */
 describe("security: the per-IP login limit counts end users, not the backend", () => {
-  it("40 failed backend logins for 40 unknown emails do not block the next user; the per-email lockout stays", async () => {
+  it("40 failed backend logins for 40 unknown emails do not block the next user; the per-email lockout stays", ARGON2_HEAVY, async () => {
     const server = await createListeningTestServer();
     try {
       const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -37,7 +40,7 @@ describe("security: the per-IP login limit counts end users, not the backend", (
     }
   });
 
-  it("the browser API keeps counting the end user's own address, and ignores the backend header", async () => {
+  it("the browser API keeps counting the end user's own address, and ignores the backend header", ARGON2_HEAVY, async () => {
     const server = await createListeningTestServer({ settings: { allowedOrigins: [ORIGIN], rateLimits: { loginAttemptsPerIpPerMinute: 3 } } });
     try {
       const browserLogin = (email: string, headers: Record<string, string> = {}) =>

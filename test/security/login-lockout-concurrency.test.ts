@@ -5,6 +5,9 @@ import { createProject } from "../../src/domain/projects.js";
 import { createApp } from "../../src/http/app.js";
 import { basicAuth, createTestEnvironment, createTestServer, DATABASE_URL, REDIS_URL, signUp, STRONG_PASSWORD } from "../helpers.js";
 
+/** Many argon2 hashes: room for a busy shared machine. */
+const ARGON2_HEAVY = { timeout: 120_000 };
+
 type Login = (email: string, password: string) => Promise<number>;
 
 /**
@@ -33,7 +36,7 @@ async function untilAnswers(probe: () => Promise<void>): Promise<void> {
 }
 
 describe("security: the per-email lockout holds under concurrency", () => {
-  it("checks at most loginFailuresPerEmail of 16 simultaneous guesses; the right password in flight does not get in", async () => {
+  it("checks at most loginFailuresPerEmail of 16 simultaneous guesses; the right password in flight does not get in", ARGON2_HEAVY, async () => {
     const server = await createTestServer();
     try {
       await signUp(server, "victim@example.com");
@@ -47,7 +50,7 @@ describe("security: the per-email lockout holds under concurrency", () => {
     }
   });
 
-  it.runIf(DATABASE_URL && REDIS_URL)("holds across two instances sharing Postgres and Redis", async () => {
+  it.runIf(DATABASE_URL && REDIS_URL)("holds across two instances sharing Postgres and Redis", ARGON2_HEAVY, async () => {
     const environment = await createTestEnvironment();
     // one after the other: both would run the migrations on the fresh database
     const a = await createDeps(environment.config, { logger: pino({ level: "silent" }) });

@@ -2,6 +2,9 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createTestServer, STRONG_PASSWORD, type TestServer } from "../helpers.js";
 
+/** Many argon2 hashes: room for a busy shared machine. */
+const ARGON2_HEAVY = { timeout: 120_000 };
+
 const ORIGIN = "http://app.example";
 
 const signUpFrom = (server: TestServer, ip: string, email: string) =>
@@ -14,7 +17,7 @@ const accounts = async (server: TestServer) => {
 
 /** Each browser sign-up is an argon2 hash and an account: one address, or everyone at once, gets a budget. */
 describe("security: browser sign-up is rate limited", () => {
-  it("allows 20 sign-ups an hour from one address by default: of 40 at once, 20 make an account, 20 get 429 + Retry-After", async () => {
+  it("allows 20 sign-ups an hour from one address by default: of 40 at once, 20 make an account, 20 get 429 + Retry-After", ARGON2_HEAVY, async () => {
     const server = await createTestServer({ env: { TRUST_PROXY: "x-forwarded-for" }, settings: { allowedOrigins: [ORIGIN] } });
     try {
       const responses = await Promise.all(Array.from({ length: 40 }, (_, i) => signUpFrom(server, "198.51.100.7", `flood-${i}@example.com`)));
@@ -30,7 +33,7 @@ describe("security: browser sign-up is rate limited", () => {
     }
   });
 
-  it("caps sign-ups per project, whatever the addresses", async () => {
+  it("caps sign-ups per project, whatever the addresses", ARGON2_HEAVY, async () => {
     const server = await createTestServer({ env: { TRUST_PROXY: "x-forwarded-for" }, settings: { allowedOrigins: [ORIGIN], rateLimits: { signUpsPerProjectPerMinute: 3 } } });
     try {
       const statuses: number[] = [];
