@@ -9,7 +9,8 @@ import { createTestServer, signUp, type TestServer } from "./helpers.js";
 describe("login floods do not starve token work", () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await createTestServer({ env: { PASSWORD_HASH_CONCURRENCY: "2", PASSWORD_HASH_QUEUE_LIMIT: "1000" } });
+    // About the hashing cap, not the lockout (which lets only 5 guesses per email reach argon2).
+    server = await createTestServer({ env: { PASSWORD_HASH_CONCURRENCY: "2", PASSWORD_HASH_QUEUE_LIMIT: "1000" }, settings: { rateLimits: { loginFailuresPerEmail: 100 } } });
   });
   afterAll(() => server.close());
 
@@ -50,7 +51,7 @@ describe("login floods do not starve token work", () => {
   });
 
   it("answers 429 too_many_requests with Retry-After when the hashing queue is full", async () => {
-    const busy = await createTestServer({ env: { PASSWORD_HASH_CONCURRENCY: "1", PASSWORD_HASH_QUEUE_LIMIT: "0" } });
+    const busy = await createTestServer({ env: { PASSWORD_HASH_CONCURRENCY: "1", PASSWORD_HASH_QUEUE_LIMIT: "0" }, settings: { rateLimits: { loginFailuresPerEmail: 100 } } });
     try {
       await busy.call("POST", "/v1/passwords", { email: "q@example.com", password: "violet-Tractor-sunrise-91!" });
       const responses = await Promise.all(Array.from({ length: 10 }, () => busy.call("POST", "/v1/passwords/authenticate", { email: "q@example.com", password: "violet-Tractor-sunrise-91!" })));

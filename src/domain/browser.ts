@@ -1,6 +1,6 @@
 import { TesseraError } from "../errors.js";
 import { createPasswordUser } from "./passwords.js";
-import type { DomainDeps } from "./ports.js";
+import type { DomainDeps, RateLimitRule } from "./ports.js";
 import { listSessions, requireLiveSession, revokeSession } from "./sessions.js";
 import type { Project, RequestContext, Session } from "./types.js";
 
@@ -13,10 +13,25 @@ type BrowserDeps = Pick<DomainDeps, "store" | "clock" | "keys" | "publicUrl" | "
  */
 export async function signUpInBrowser(deps: BrowserDeps, project: Project, input: { email: string; password: string }, context: RequestContext): Promise<void> {
   if (!project.settings.selfSignUp) throw new TesseraError("sign_up_disabled");
+  await reserveSignUp(deps, project, context);
   try {
     await createPasswordUser(deps, project, input, context);
   } catch (error) {
     if (!(error instanceof TesseraError && error.type === "duplicate_email")) throw error;
+  }
+}
+
+/**
+ * Each sign-up costs a zxcvbn estimate, an argon2 hash and an account: spend the caller's budget
+ * (per end-user address, then per project, so one address cannot drain the project's) before any work.
+ */
+async function reserveSignUp(deps: Pick<DomainDeps, "limiter">, project: Project, context: RequestContext): Promise<void> {
+  const limits = project.settings.rateLimits;
+  const budgets: [RateLimitRule, string][] = [[{ name: "signup-project", points: limits.signUpsPerProjectPerMinute, durationSeconds: 60 }, project.projectId]];
+  if (context.throttleIp) budgets.unshift([{ name: "signup-ip", points: limits.signUpsPerIpPerHour, durationSeconds: 3600 }, `${project.projectId}:${context.throttleIp}`]);
+  for (const [rule, key] of budgets) {
+    const verdict = await deps.limiter.consume(rule, key);
+    if (!verdict.allowed) throw new TesseraError("too_many_requests", { message: "Too many sign-ups; retry later.", retryAfterSeconds: verdict.retryAfterSeconds });
   }
 }
 

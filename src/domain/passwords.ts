@@ -4,10 +4,10 @@ import type { DomainDeps } from "./ports.js";
 import { authenticateSession, createSession, passwordFactor, requireLiveSession, revokeUserSessions, type IssuedSession, type SessionCredential } from "./sessions.js";
 import { newId } from "./tokens.js";
 import { contextOf } from "./sessions.js";
-import { createUser, normalizeEmail, type UserProfile } from "./users.js";
+import { canonicalEmail, createUser, emailForLookup, normalizeEmail, type UserProfile } from "./users.js";
 import type { Project, RequestContext, User } from "./types.js";
 import { addMinutes } from "./clock.js";
-import { guardLogin, recordLoginFailure, recordLoginSuccess } from "./login-throttle.js";
+import { loginAbandoned, loginFailed, loginSucceeded, reserveLoginAttempt } from "./login-throttle.js";
 
 type PasswordDeps = Pick<DomainDeps, "store" | "clock" | "keys" | "publicUrl" | "hasher" | "strength" | "feed" | "limiter">;
 
@@ -66,23 +66,27 @@ export async function createPasswordUser(
  * all cost one full argon2 verification and end in the same `unauthorized_credentials`.
  */
 export async function verifyPassword(deps: PasswordDeps, project: Project, emailInput: string, password: string, context: RequestContext): Promise<User> {
-  await guardLogin(deps, project, emailInput, context);
-  let email: string;
+  const candidate = boundedPassword(password);
+  const attempt = await reserveLoginAttempt(deps, project, emailInput, context);
+  let found: Awaited<ReturnType<typeof deps.store.users.findByEmailForLogin>>;
+  let ok: boolean;
   try {
-    email = normalizeEmail(emailInput);
-  } catch {
-    email = "";
+    const email = emailForLookup(emailInput);
+    found = email ? await deps.store.users.findByEmailForLogin(project.projectId, email) : null;
+    // Only a spelling counted under this account's lockout may open it (see canonicalEmail).
+    if (found && canonicalEmail(found.user.email ?? "") !== canonicalEmail(emailInput)) found = null;
+    ok = await deps.hasher.verify(found?.passwordHash ?? deps.hasher.dummyHash, candidate);
+  } catch (error) {
+    await loginAbandoned(deps, project, attempt); // no guess was checked
+    throw error;
   }
-  const found = email ? await deps.store.users.findByEmailForLogin(project.projectId, email) : null;
-  const hash = found?.passwordHash ?? deps.hasher.dummyHash;
-  const ok = await deps.hasher.verify(hash, boundedPassword(password));
   if (!ok || !found?.passwordHash) {
-    await recordLoginFailure(deps, project, emailInput, context);
+    await loginFailed(deps, project, attempt, context);
     await deps.store.events.record({ projectId: project.projectId, type: "login.failed", userId: found?.user.userId ?? null, ...contextOf(context), details: { method: "password" } });
     throw new TesseraError("unauthorized_credentials");
   }
-  const upgraded = deps.hasher.needsRehash(found.passwordHash) ? await deps.hasher.hash(boundedPassword(password)) : null;
-  await recordLoginSuccess(deps, project, emailInput);
+  const upgraded = deps.hasher.needsRehash(found.passwordHash) ? await deps.hasher.hash(candidate) : null;
+  await loginSucceeded(deps, project, attempt);
   await deps.store.transaction(async (store) => {
     if (upgraded) await store.users.setPassword(found.user.userId, { passwordId: found.user.passwordId ?? newId("password", project.env), hash: upgraded }, deps.clock.now());
     await store.events.record({ projectId: project.projectId, type: "login.succeeded", userId: found.user.userId, ...contextOf(context), details: { method: "password", ...(upgraded ? { rehashed: true } : {}) } });

@@ -211,9 +211,13 @@ export type RateLimitVerdict = { allowed: true; consumed: number } | { allowed: 
  * while Redis is down: limits degrade to per-instance, never to none).
  */
 export interface RateLimiter {
+  /** Atomic on every instance: of N concurrent calls for one key, at most `points` are allowed. */
   consume(rule: RateLimitRule, key: string): Promise<RateLimitVerdict>;
+  /** Gives back one point consumed for work that was not done. */
+  refund(rule: RateLimitRule, key: string): Promise<void>;
   /** Seconds the key is still blocked under the rule, 0 when it is not. */
   blockedFor(rule: RateLimitRule, key: string): Promise<number>;
+  /** Puts the key over its limit for `seconds` from now; then it starts afresh. */
   block(rule: RateLimitRule, key: string, seconds: number): Promise<void>;
   reset(rule: RateLimitRule, key: string): Promise<void>;
 }

@@ -36,6 +36,8 @@ export const rateLimitSettingsSchema = z.strictObject({
   lockoutSeconds: int(1, 86_400, "seconds, first lockout"),
   maxLockoutSeconds: int(1, 604_800, "seconds"),
   loginAttemptsPerIpPerMinute: int(1, 1_000_000, "logins per end-user address per minute"),
+  signUpsPerIpPerHour: int(1, 1_000_000, "browser sign-ups per end-user address per hour"),
+  signUpsPerProjectPerMinute: int(1, 1_000_000, "browser sign-ups per project per minute"),
   exchangesPerSessionPerMinute: int(1, 1_000_000, "exchanges per session per minute"),
   apiCallsPerSecretPerMinute: int(1, 100_000_000, "backend API calls per secret per minute"),
 });

@@ -25,6 +25,8 @@ export const defaultProjectSettings: ProjectSettings = Object.freeze({
     lockoutSeconds: 60,
     maxLockoutSeconds: 3600,
     loginAttemptsPerIpPerMinute: 30,
+    signUpsPerIpPerHour: 20,
+    signUpsPerProjectPerMinute: 100,
     exchangesPerSessionPerMinute: 120,
     // A whole backend shares one secret: 600,000 a minute is 10,000 calls a second, twice the 5,000 exchanges
     // a second a busy backend may make; the limit is there to cap a leaked secret, not to pace an app.

@@ -32,6 +32,9 @@ export interface RateLimitSettings {
   lockoutSeconds: number;
   maxLockoutSeconds: number;
   loginAttemptsPerIpPerMinute: number;
+  /** Browser sign-ups per end-user address, then per project; each one is an argon2 hash and an account. */
+  signUpsPerIpPerHour: number;
+  signUpsPerProjectPerMinute: number;
   exchangesPerSessionPerMinute: number;
   apiCallsPerSecretPerMinute: number;
 }
@@ -112,6 +115,11 @@ export type KeyState = "next" | "current" | "previous" | "retired";
 export interface RequestContext {
   ip?: string | undefined;
   userAgent?: string | undefined;
+  /**
+   * The end user's address that per-IP limits count: the caller's own on the browser API; on the
+   * backend API only one the backend vouches for (its own address is every user's). Unset: no per-IP limit.
+   */
+  throttleIp?: string | undefined;
 }
 
 export interface AuditEvent {

@@ -6,17 +6,46 @@ import { newId } from "./tokens.js";
 import type { Project, RequestContext, User } from "./types.js";
 
 export const METADATA_LIMITS = { maxBytes: 16 * 1024, maxDepth: 8 } as const;
-/** RFC 5321 caps an address at 254 octets; anything longer cannot be delivered. */
+/** RFC 5321 caps an address at 254 octets and its local part at 64; anything longer cannot be delivered. */
 const MAX_EMAIL_LENGTH = 254;
-// Pragmatic shape check (one @, a dot in the domain, no spaces or controls); deliverability is not ours to judge.
-const EMAIL = /^[^\s@\u0000-\u001f\u007f]+@[^\s@\u0000-\u001f\u007f]+\.[^\s@\u0000-\u001f\u007f]+$/u;
+const MAX_LOCAL_PART_LENGTH = 64;
+/**
+ * HTML's "valid e-mail address" (WHATWG, the rule of <input type=email>): ASCII atext before the @,
+ * LDH labels of at most 63 characters after it; stricter in wanting a dot in the domain. No quoted
+ * local parts, comments, address literals or raw Unicode (internationalised domains in xn-- form).
+ */
+const LABEL = "[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?";
+const EMAIL = new RegExp(`^[a-zA-Z0-9.!#$%&'*+/=?^_\`{|}~-]+@${LABEL}(?:\\.${LABEL})+$`);
+const INVALID_EMAIL_MESSAGE =
+  "The email address is invalid: use an address like name@example.com (before the @: ASCII letters, digits and .!#$%&'*+/=?^_`{|}~-; after it: a domain name), at most 254 characters.";
 
 export function normalizeEmail(raw: string): string {
   const email = raw.trim();
-  if (email.length > MAX_EMAIL_LENGTH || !EMAIL.test(email) || !email.isWellFormed()) {
-    throw new TesseraError("invalid_email");
+  if (email.length > MAX_EMAIL_LENGTH || email.indexOf("@") > MAX_LOCAL_PART_LENGTH || !EMAIL.test(email)) {
+    throw new TesseraError("invalid_email", { message: INVALID_EMAIL_MESSAGE });
   }
   return email;
+}
+
+// The shape check addresses had to pass before the rule above (one @, a dot in the domain, no spaces or controls).
+const LOOKUP_SHAPE = /^[^\s@\u0000-\u001f\u007f]+@[^\s@\u0000-\u001f\u007f]+\.[^\s@\u0000-\u001f\u007f]+$/u;
+
+/**
+ * What a login may look up: the typed address if it has that older shape, so accounts made before
+ * the stricter rule keep logging in, and nothing Postgres cannot take (NUL, lone surrogates) reaches it.
+ */
+export function emailForLookup(raw: string): string | null {
+  const email = raw.trim();
+  return email.length <= MAX_EMAIL_LENGTH && LOOKUP_SHAPE.test(email) && email.isWellFormed() ? email : null;
+}
+
+/**
+ * The one spelling an address is counted under (lockouts) and must match to log in. JavaScript and
+ * Postgres lowercase a few letters differently ("İ", a final "Σ"), so the login lookup, which runs on
+ * Postgres' lower(), is accepted only when the account's email has this same canonical form.
+ */
+export function canonicalEmail(raw: string): string {
+  return raw.trim().toLowerCase().normalize("NFC");
 }
 
 export interface UserProfile {

@@ -11,6 +11,7 @@ import { clientContext, type AppEnv } from "./context.js";
 import { docsPage } from "./docs-page.js";
 import { createErrorHandler } from "./errors.js";
 import { jsonBody } from "./json-body.js";
+import { noStore } from "./no-store.js";
 import { registerJwksRoute } from "./routes/jwks.js";
 import { probe, registerOpsRoutes } from "./routes/ops.js";
 import { registerPasswordRoutes } from "./routes/passwords.js";
@@ -55,6 +56,8 @@ export function createApp(deps: AppDeps) {
     deps.logger.info({ request_id: requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, "request");
   });
   app.use(secureHeaders());
+  app.use("/v1/*", except("/v1/sessions/jwks/*", noStore())); // the public JWKS keeps its own caching
+  app.use("/sdk/v1/*", noStore());
   app.use(clientContext(deps.trustProxyHeader));
   app.use("/v1/*", jsonBody({ maxBytes: deps.bodyLimitBytes }));
   app.use("/v1/*", except("/v1/sessions/jwks/*", projectSecretAuth(deps)));

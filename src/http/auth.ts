@@ -3,6 +3,7 @@ import { TesseraError } from "../errors.js";
 import { authenticateProjectSecret } from "../domain/project-auth.js";
 import type { DomainDeps } from "../domain/ports.js";
 import type { AppEnv } from "./context.js";
+import { END_USER_IP_HEADER, vouchedEndUserIp } from "./end-user-ip.js";
 
 /** HTTP Basic `project_id:secret`, the backend API's one credential source. */
 export function projectSecretAuth(deps: Pick<DomainDeps, "store" | "clock" | "limiter">): MiddlewareHandler<AppEnv> {
@@ -13,6 +14,7 @@ export function projectSecretAuth(deps: Pick<DomainDeps, "store" | "clock" | "li
     const colon = decoded.indexOf(":");
     if (colon <= 0) throw new TesseraError("unauthorized_credentials");
     c.set("project", await authenticateProjectSecret(deps, decoded.slice(0, colon), decoded.slice(colon + 1)));
+    c.set("client", { ...c.get("client"), throttleIp: vouchedEndUserIp(c.req.header(END_USER_IP_HEADER)) });
     await next();
   };
 }

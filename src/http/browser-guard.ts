@@ -42,13 +42,18 @@ export function browserGuard(deps: { store: Store }): MiddlewareHandler<AppEnv> 
       if (!c.req.header(CSRF_HEADER)) throw new TesseraError("csrf_header_missing");
     }
     c.set("project", project);
+    c.set("client", { ...c.get("client"), throttleIp: c.get("client")?.ip }); // the browser is the end user
     await next();
   };
 }
 
-const SESSION_COOKIE = "tessera_session";
-/** Same name as `tessera/hono` reads by default, so an app backend on the cookie domain picks it up. */
-export const JWT_COOKIE = "tessera_session_jwt";
+/**
+ * Cookie names carry the project id: projects served from one host would otherwise share one cookie,
+ * so logging into one overwrote another's session and a request to one could clear another's.
+ */
+const sessionCookieName = (project: Project) => `tessera_session_${project.projectId}`;
+/** What `tessera/hono` reads by default (it derives the same name from its verifier's project id). */
+export const jwtCookieName = (project: Project) => `tessera_session_jwt_${project.projectId}`;
 
 /** `__Host-` prefixed (no Domain, Path=/, Secure) unless the project shares cookies across a domain. */
 function cookieOptions(project: Project, maxAgeSeconds: number, httpOnly: boolean) {
@@ -58,19 +63,20 @@ function cookieOptions(project: Project, maxAgeSeconds: number, httpOnly: boolea
 
 export function setSessionCookies(c: Context, project: Project, tokens: { sessionToken?: string; jwt: string; expiresAt: Date; now: Date }) {
   const maxAge = Math.floor((tokens.expiresAt.getTime() - tokens.now.getTime()) / 1000);
-  if (tokens.sessionToken) setCookie(c, SESSION_COOKIE, tokens.sessionToken, cookieOptions(project, maxAge, true));
+  if (tokens.sessionToken) setCookie(c, sessionCookieName(project), tokens.sessionToken, cookieOptions(project, maxAge, true));
   const jwtOptions = cookieOptions(project, maxAge, !project.settings.exposeJwtToScripts);
   // The JWT cookie never takes the __Host- prefix: an app backend on the cookie domain must find it by one name.
-  setCookie(c, JWT_COOKIE, tokens.jwt, { ...jwtOptions, prefix: undefined });
+  setCookie(c, jwtCookieName(project), tokens.jwt, { ...jwtOptions, prefix: undefined });
 }
 
 export function clearSessionCookies(c: Context, project: Project) {
   const options = cookieOptions(project, 0, true);
-  deleteCookie(c, SESSION_COOKIE, options);
-  deleteCookie(c, JWT_COOKIE, { ...options, prefix: undefined });
+  deleteCookie(c, sessionCookieName(project), options);
+  deleteCookie(c, jwtCookieName(project), { ...options, prefix: undefined });
 }
 
 export function readSessionToken(c: Context, project: Project): string | null {
-  const token = project.settings.cookieDomain ? getCookie(c, SESSION_COOKIE) : getCookie(c, SESSION_COOKIE, "host");
+  const name = sessionCookieName(project);
+  const token = project.settings.cookieDomain ? getCookie(c, name) : getCookie(c, name, "host");
   return token ?? null;
 }

@@ -35,6 +35,9 @@ export function createRateLimiter(redis: Redis | null): RateLimiter {
         throw rejection;
       }
     },
+    async refund(rule, key) {
+      await limiterFor(rule).reward(key, 1);
+    },
     async blockedFor(rule, key) {
       const state = await limiterFor(rule).get(key);
       return state && state.consumedPoints > rule.points ? retryAfter(state) : 0;

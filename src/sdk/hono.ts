@@ -11,11 +11,16 @@ export interface SessionMiddlewareOptions {
   maxTokenAgeSeconds?: number;
   /** Step-up: the newest authentication factor must be at most this old, else 403 reauthentication_required. */
   maxAuthAgeSeconds?: number;
-  /** Cookie holding the session JWT for browser callers (default `tessera_session_jwt`). */
+  /** Cookie holding the session JWT for browser callers (default `tessera_session_jwt_<project_id>`, what Tessera sets). */
   cookieName?: string;
   clockToleranceSeconds?: number;
   /** Injectable clock for the step-up check (default: the system clock). */
   now?: () => Date;
+}
+
+/** The JWT cookie Tessera's browser API sets for a project: one name per project, so projects on one host never collide. */
+export function jwtCookieName(projectId: string): string {
+  return `tessera_session_jwt_${projectId}`;
 }
 
 /** Response header carrying a fresh JWT whenever the middleware had to exchange. */
@@ -50,7 +55,8 @@ export function session(options: SessionMiddlewareOptions): MiddlewareHandler<{ 
   for (const [name, value] of Object.entries({ maxTokenAgeSeconds, maxAuthAgeSeconds })) {
     if (value !== undefined && !(Number.isFinite(value) && value >= 0)) throw new TypeError(`session(): ${name} must be a number ≥ 0`);
   }
-  const cookieName = options.cookieName ?? "tessera_session_jwt";
+  if (options.cookieName === undefined && typeof verifier.projectId !== "string") throw new TypeError("session(): cookieName is required when the verifier has no projectId");
+  const cookieName = options.cookieName ?? jwtCookieName(verifier.projectId);
   const now = options.now ?? (() => new Date());
 
   return async (c, next) => {

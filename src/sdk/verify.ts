@@ -59,6 +59,8 @@ export interface AuthenticatedSession {
 }
 
 export interface Verifier {
+  /** The project whose JWTs this verifier accepts (the `aud`). */
+  readonly projectId: string;
   authenticateJwt(jwt: string, options?: AuthenticateOptions): Promise<AuthenticatedSession>;
   /** Resolves once the revocation feed has replayed and is live (immediately without a feed). */
   ready(): Promise<void>;
@@ -86,6 +88,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   // Deny-list and user not-before times, each kept only as long as an affected JWT can live.
   const revoked = new Map<string, number>();
+  /** notBefore: the change's whole second (floor); JWTs with an iat up to and including it are stale. */
   const userNotBefore = new Map<string, { notBefore: number; until: number }>();
   let jwtLifetimeSeconds = 300;
   const feedWanted = (options.revocationFeed ?? true) && authorization !== null;
@@ -148,7 +151,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const maxAge = opts.maxTokenAgeSeconds;
     if (maxAge !== undefined && nowSeconds - payload.iat! >= maxAge) return "too_old";
     const changed = userNotBefore.get(payload.sub!);
-    if (changed && changed.until > current.getTime() && payload.iat! < changed.notBefore) return "too_old";
+    // iat is whole seconds, so a JWT of the change's own second may predate it: too old unless minted in a
+    // later second. One minted in that second after the change is exchanged once more: the safe side.
+    if (changed && changed.until > current.getTime() && payload.iat! <= changed.notBefore) return "too_old";
     return { payload };
   };
 
@@ -183,6 +188,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   };
 
   return {
+    projectId: options.projectId,
     async authenticateJwt(jwt, opts = {}) {
       if (typeof jwt !== "string") throw new TesseraVerifyError("jwt_invalid", "The JWT must be a string.");
       if (opts.maxTokenAgeSeconds !== undefined && !(opts.maxTokenAgeSeconds >= 0)) throw new TypeError("maxTokenAgeSeconds must be ≥ 0");

@@ -93,7 +93,7 @@ describe.skipIf(!existsSync(CHROMIUM))("e2e: tessera/browser in Chromium against
                 status: response.status,
                 body: await response.clone().text(),
                 setsCookies: cookies.length > 0,
-                sessionToken: cookies.map((c) => /^__Host-tessera_session=([^;]+)/.exec(c)?.[1]).find(Boolean) ?? null,
+                sessionToken: cookies.map((c) => /^__Host-tessera_session_[^=]+=([^;]+)/.exec(c)?.[1]).find(Boolean) ?? null,
               });
             }
             return response;
@@ -153,7 +153,7 @@ describe.skipIf(!existsSync(CHROMIUM))("e2e: tessera/browser in Chromium against
     expect(await tab1.textContent("#status")).toBe("Signed out");
     await logIn(tab1, "#signup");
 
-    const cookie = (await context.cookies(tesseraUrl)).find((c) => c.name === "__Host-tessera_session");
+    const cookie = (await context.cookies(tesseraUrl)).find((c) => c.name === `__Host-tessera_session_${project.project.projectId}`);
     expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: "Lax", path: "/" });
     const token = cookie!.value;
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);

@@ -24,6 +24,8 @@ const SAMPLES: Record<string, unknown> = {
   "rateLimits.lockoutSeconds": 30,
   "rateLimits.maxLockoutSeconds": 1_800,
   "rateLimits.loginAttemptsPerIpPerMinute": 50,
+  "rateLimits.signUpsPerIpPerHour": 40,
+  "rateLimits.signUpsPerProjectPerMinute": 200,
   "rateLimits.exchangesPerSessionPerMinute": 240,
   "rateLimits.apiCallsPerSecretPerMinute": 100_000,
 };

@@ -35,7 +35,7 @@ describe("browser API /sdk/v1", () => {
 
   it("logs in: HttpOnly __Host- session cookie, JWT cookie, timing in the body, never the token", async () => {
     const { response, body } = await logIn();
-    const [session, jwt] = [cookiesOf(response).find((c) => c.startsWith("__Host-tessera_session=")), cookiesOf(response).find((c) => c.startsWith("tessera_session_jwt="))];
+    const [session, jwt] = [cookiesOf(response).find((c) => c.startsWith(`__Host-tessera_session_${server.project.project.projectId}=`)), cookiesOf(response).find((c) => c.startsWith(`tessera_session_jwt_${server.project.project.projectId}=`))];
     expect(session).toMatch(/; Max-Age=3600; Path=\/; HttpOnly; Secure; SameSite=Lax/);
     expect(session).not.toMatch(/Domain=/i);
     expect(jwt).toMatch(/HttpOnly/);
@@ -65,7 +65,7 @@ describe("browser API /sdk/v1", () => {
     const dead = await request("POST", "/sessions/authenticate", { cookie: second.cookie });
     expect(dead.status).toBe(401);
     expect((await dead.json()).error_type).toBe("no_session");
-    expect(cookiesOf(dead).some((c) => c.startsWith("__Host-tessera_session=;") && /Max-Age=0/.test(c))).toBe(true);
+    expect(cookiesOf(dead).some((c) => c.startsWith(`__Host-tessera_session_${server.project.project.projectId}=;`) && /Max-Age=0/.test(c))).toBe(true);
 
     const out = await request("POST", "/logout", { cookie: first.cookie });
     expect(out.status).toBe(200);
@@ -134,7 +134,7 @@ describe("browser API /sdk/v1", () => {
       });
       const body = await response.json();
       expect(body.session_jwt).toMatch(/^ey/);
-      const jwtCookie = response.headers.getSetCookie().find((c) => c.startsWith("tessera_session_jwt="))!;
+      const jwtCookie = response.headers.getSetCookie().find((c) => c.startsWith(`tessera_session_jwt_${open.project.project.projectId}=`))!;
       expect(jwtCookie).not.toMatch(/HttpOnly/);
       const signUp = await open.app.request(`/sdk/v1/${open.project.publicToken}/signup`, {
         method: "POST",

@@ -34,20 +34,24 @@ describe("security: brute force and rate limits", () => {
     }
   });
 
-  it("caps login attempts per client IP, reading the proxy header only when TRUST_PROXY names it", async () => {
-    const trusting = await createTestServer({ env: { TRUST_PROXY: "x-forwarded-for" }, settings: { rateLimits: { loginAttemptsPerIpPerMinute: 3, loginFailuresPerEmail: 100 } } });
+  it("caps browser login attempts per client IP, reading the proxy header only when TRUST_PROXY names it", async () => {
+    // (backend logins are counted per IP only under a vouched end-user address: backend-login-ip.test.ts)
+    const settings = { allowedOrigins: ["http://app.example"], rateLimits: { loginAttemptsPerIpPerMinute: 3, loginFailuresPerEmail: 100 } };
+    const browserLogin = (server: TestServer, email: string, headers: Record<string, string>) =>
+      server.call("POST", `/sdk/v1/${server.project.publicToken}/login`, { email, password: "Wrong-password-1" }, { authorization: "", origin: "http://app.example", "x-tessera-request": "1", ...headers });
+    const trusting = await createTestServer({ env: { TRUST_PROXY: "x-forwarded-for" }, settings });
     try {
       const from = (ip: string) => ({ "x-forwarded-for": `203.0.113.9, ${ip}` }); // the right-most hop is our proxy's view
-      for (let i = 0; i < 3; i++) expect((await login(trusting, `u${i}@example.com`, "Wrong-password-1", from("198.51.100.7"))).status).toBe(401);
-      expect((await login(trusting, "u9@example.com", "Wrong-password-1", from("198.51.100.7"))).status).toBe(429);
-      expect((await login(trusting, "u9@example.com", "Wrong-password-1", from("198.51.100.8"))).status).toBe(401);
+      for (let i = 0; i < 3; i++) expect((await browserLogin(trusting, `u${i}@example.com`, from("198.51.100.7"))).status).toBe(401);
+      expect((await browserLogin(trusting, "u9@example.com", from("198.51.100.7"))).status).toBe(429);
+      expect((await browserLogin(trusting, "u9@example.com", from("198.51.100.8"))).status).toBe(401);
     } finally {
       await trusting.close();
     }
-    const untrusting = await createTestServer({ settings: { rateLimits: { loginAttemptsPerIpPerMinute: 3, loginFailuresPerEmail: 100 } } });
+    const untrusting = await createTestServer({ settings });
     try {
       // without TRUST_PROXY a spoofed header is ignored (app.request has no socket address: no per-IP counter at all)
-      for (let i = 0; i < 5; i++) expect((await login(untrusting, `u${i}@example.com`, "Wrong-password-1", { "x-forwarded-for": `10.0.0.${i}` })).status).toBe(401);
+      for (let i = 0; i < 5; i++) expect((await browserLogin(untrusting, `u${i}@example.com`, { "x-forwarded-for": `10.0.0.${i}` })).status).toBe(401);
     } finally {
       await untrusting.close();
     }

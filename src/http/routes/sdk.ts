@@ -17,6 +17,7 @@ const responses = <T extends z.ZodType>(schema: T) => ({
   200: { description: "Success", content: { "application/json": { schema } } },
   401: { description: "No live session, or bad credentials", ...errors },
   403: { description: "Origin not allowed or CSRF header missing", ...errors },
+  429: { description: "Too many requests (logins, sign-ups); see Retry-After", ...errors },
 });
 /** What the SDK needs to schedule refreshes without reading the JWT; never the session token. */
 const SessionState = z.object({
@@ -61,13 +62,17 @@ export function registerSdkRoutes(app: OpenAPIHono<AppEnv>, deps: DomainDeps) {
       200,
     );
   };
-  /** A dead session is a 401 to the browser (the SDK then signs out) and its cookies are cleared. */
+  /**
+   * A dead session is a 401 to the browser (the SDK then signs out) and, on a POST, its cookies are
+   * cleared. Never on a GET: any site can make a browser send one (a link, an image), and logging
+   * users out must not be that easy.
+   */
   const clearingOnRefusal = async <T>(c: Context<AppEnv>, work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
     } catch (error) {
       if (!(error instanceof TesseraError) || (error.type !== "session_not_found" && error.type !== "no_session")) throw error;
-      clearSessionCookies(c, c.get("project"));
+      if (c.req.method !== "GET") clearSessionCookies(c, c.get("project"));
       throw new TesseraError("no_session", { details: error.details, cause: error });
     }
   };

@@ -140,11 +140,18 @@ export function registerUserRoutes(app: OpenAPIHono<AppEnv>, deps: DomainDeps) {
 
 const encodeCursor = (createdAt: Date, userId: string) => Buffer.from(JSON.stringify([createdAt.toISOString(), userId])).toString("base64url");
 
+/**
+ * Postgres timestamps have no year 0 and cannot parse the six-digit years JavaScript writes past
+ * 9999 (or before year 1): such a date reaching the query would be a 500. Years 1–9999 round-trip.
+ */
+const storable = (d: Date) => !Number.isNaN(d.getTime()) && d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999;
+
 function decodeCursor(cursor: string): { createdAt: Date; userId: string } {
   try {
     const [at, userId] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as [string, string];
     const createdAt = new Date(at);
-    if (typeof userId === "string" && !Number.isNaN(createdAt.getTime())) return { createdAt, userId };
+    // the user id goes into the query: an id's shape (no NUL, which Postgres text cannot hold)
+    if (Id.safeParse(userId).success && storable(createdAt)) return { createdAt, userId };
   } catch {
     // fall through to the coded error
   }
@@ -152,7 +159,10 @@ function decodeCursor(cursor: string): { createdAt: Date; userId: string } {
 }
 
 const strings = z.array(z.string().max(256)).min(1).max(1000);
-const date = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
+const date = z.iso
+  .datetime({ offset: true })
+  .transform((s) => new Date(s))
+  .refine(storable, "must be a date from year 1 to 9999");
 
 /** Stytch's operand list → the store's filter object; anything unsupported is a clear 400. */
 function toSearchFilters(query: { operator: "AND" | "OR"; operands: { filter_name: string; filter_value?: unknown }[] } | undefined) {
