@@ -7,6 +7,7 @@ import { createSigningKeys } from "./domain/keys.js";
 import { createPasswordStrength } from "./domain/password-strength.js";
 import type { Clock, Store } from "./domain/ports.js";
 import type { AppDeps } from "./http/app.js";
+import { createDrain, type Drain } from "./http/drain.js";
 import { createLogger } from "./logger.js";
 import { connectRedis, inProcessRedis } from "./redis/connection.js";
 import { createInProcessFeedNotifier, createRedisFeedNotifier } from "./redis/feed-notifier.js";
@@ -21,6 +22,8 @@ export interface Deps extends AppDeps {
   logger: PinoLogger;
   database: DatabaseHandle;
   hashing: Semaphore;
+  /** Begun by main on SIGTERM; the app sees it as `drain` (AppDeps). */
+  drain: Drain;
   close(): Promise<void>;
 }
 
@@ -78,6 +81,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     publicUrl: config.publicUrl,
     bodyLimitBytes: config.bodyLimitBytes,
     trustProxyHeader: config.trustProxyHeader,
+    drain: createDrain(),
     async close() {
       await Promise.allSettled([feed.close(), redis.close(), database.close()]);
     },
