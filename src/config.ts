@@ -19,7 +19,12 @@ export interface Config {
   readonly passwordHashConcurrency: number;
   /** Logins allowed to wait for a hashing slot before new ones get 429. */
   readonly passwordHashQueueLimit: number;
+  /** Backstop of the drain on SIGTERM: connections still open after this long are cut. */
   readonly shutdownTimeoutMs: number;
+  /** Longest a client may take to send a whole request (slow bodies); Node answers 408. */
+  readonly requestTimeoutMs: number;
+  /** Longest a client may take to send the request headers (slowloris); at most requestTimeoutMs. */
+  readonly headersTimeoutMs: number;
   /** Header carrying the client address set by a trusted proxy; undefined: the socket address. */
   readonly trustProxyHeader: string | undefined;
 }
@@ -96,6 +101,11 @@ export function loadConfig(env: Env): Config {
     if (!env.PUBLIC_URL) throw new ConfigError("PUBLIC_URL", "is required when NODE_ENV=production (it is the JWT issuer)");
   }
 
+  const requestTimeoutMs = read(env, "REQUEST_TIMEOUT_MS", intIn(1000, 600_000), 10_000);
+  const headersTimeoutMs = read(env, "HEADERS_TIMEOUT_MS", intIn(1000, 600_000), 10_000);
+  // Node refuses a headers timeout longer than the request timeout: say so here, naming the variable.
+  if (headersTimeoutMs > requestTimeoutMs) throw new ConfigError("HEADERS_TIMEOUT_MS", `must not exceed REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
+
   return Object.freeze({
     nodeEnv,
     port,
@@ -110,6 +120,8 @@ export function loadConfig(env: Env): Config {
     passwordHashConcurrency: read(env, "PASSWORD_HASH_CONCURRENCY", intIn(1, 64), 2),
     passwordHashQueueLimit: read(env, "PASSWORD_HASH_QUEUE_LIMIT", intIn(0, 100_000), 256),
     shutdownTimeoutMs: read(env, "SHUTDOWN_TIMEOUT_MS", intIn(0, 600_000), 10_000),
+    requestTimeoutMs,
+    headersTimeoutMs,
     trustProxyHeader: read(env, "TRUST_PROXY", z.string().regex(/^[A-Za-z0-9-]+$/, "must be a header name, e.g. x-forwarded-for").transform((h) => h.toLowerCase()), undefined as string | undefined),
   });
 }
