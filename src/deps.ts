@@ -12,6 +12,7 @@ import { createLogger } from "./logger.js";
 import { connectRedis, inProcessRedis } from "./redis/connection.js";
 import { createInProcessFeedNotifier, createRedisFeedNotifier } from "./redis/feed-notifier.js";
 import { createRateLimiter } from "./redis/rate-limiter.js";
+import { ensureDataDir } from "./store/data-dir-lock.js";
 import { openDatabase, type DatabaseHandle } from "./store/db.js";
 import { createPostgresStore } from "./store/postgres-store.js";
 import type { Options as Argon2Options } from "@node-rs/argon2";
@@ -41,6 +42,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   const logger = overrides.logger ?? createLogger({ level: config.logLevel });
   const clock = overrides.clock ?? systemClock;
 
+  // Checked before anything writes there: an unusable DATA_DIR fails start-up naming it, never hangs.
+  if (!config.masterKeys || (!config.databaseUrl && !overrides.inMemoryDatabase)) ensureDataDir(config.dataDir);
   let masterKeys = config.masterKeys;
   if (!masterKeys) {
     const local = loadOrCreateLocalMasterKey(config.dataDir);
