@@ -19,6 +19,7 @@ export interface Config {
   readonly passwordHashConcurrency: number;
   /** Logins allowed to wait for a hashing slot before new ones get 429. */
   readonly passwordHashQueueLimit: number;
+  /** Backstop of the drain on SIGTERM: connections still open after this long are cut. */
   readonly shutdownTimeoutMs: number;
   /** Longest wait for one database call in a request; past it the request fails closed with a 503. */
   readonly databaseTimeoutMs: number;
@@ -31,6 +32,10 @@ export interface Config {
   readonly adminUrl: string | undefined;
   /** Also serve the management API under /admin on the public listener (one-port platforms). */
   readonly adminOnPublicListener: boolean;
+  /** Longest a client may take to send a whole request (slow bodies); Node answers 408. */
+  readonly requestTimeoutMs: number;
+  /** Longest a client may take to send the request headers (slowloris); at most requestTimeoutMs. */
+  readonly headersTimeoutMs: number;
   /** Header carrying the client address set by a trusted proxy; undefined: the socket address. */
   readonly trustProxyHeader: string | undefined;
 }
@@ -116,6 +121,11 @@ export function loadConfig(env: Env): Config {
     if (!env.PUBLIC_URL) problems.push({ variable: "PUBLIC_URL", message: "is required when NODE_ENV=production (links in logs and banners, and the JWT issuer of projects with issuerFormat=public_url)" });
   }
 
+  const requestTimeoutMs = read(env, problems, "REQUEST_TIMEOUT_MS", intIn(1000, 600_000), 10_000);
+  const headersTimeoutMs = read(env, problems, "HEADERS_TIMEOUT_MS", intIn(1000, 600_000), 10_000);
+  // Node refuses a headers timeout longer than the request timeout: say so here, naming the variable.
+  if (headersTimeoutMs > requestTimeoutMs) problems.push({ variable: "HEADERS_TIMEOUT_MS", message: `must not exceed REQUEST_TIMEOUT_MS (${requestTimeoutMs})` });
+
   const config = {
     nodeEnv,
     port,
@@ -130,6 +140,8 @@ export function loadConfig(env: Env): Config {
     passwordHashConcurrency: read(env, problems, "PASSWORD_HASH_CONCURRENCY", intIn(1, 64), 2),
     passwordHashQueueLimit: read(env, problems, "PASSWORD_HASH_QUEUE_LIMIT", intIn(0, 100_000), 256),
     shutdownTimeoutMs: read(env, problems, "SHUTDOWN_TIMEOUT_MS", intIn(0, 600_000), 10_000),
+    requestTimeoutMs,
+    headersTimeoutMs,
     databaseTimeoutMs: read(env, problems, "DATABASE_TIMEOUT_MS", intIn(100, 600_000), 2_000),
     adminKey: read(env, problems, "TESSERA_ADMIN_KEY", z.string().min(32, "must be at least 32 characters (e.g. `openssl rand -base64 32`)"), undefined as string | undefined),
     adminPort: read(env, problems, "ADMIN_PORT", z.union([z.literal("off").transform(() => null), intIn(0, 65535)], { error: 'must be a port number, or "off"' }), port === 0 ? 0 : Math.min(port + 1, 65535)),

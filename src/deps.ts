@@ -7,11 +7,13 @@ import { createSigningKeys } from "./domain/keys.js";
 import { createPasswordStrength } from "./domain/password-strength.js";
 import type { Clock, Store } from "./domain/ports.js";
 import type { AppDeps } from "./http/app.js";
+import { createDrain, type Drain } from "./http/drain.js";
 import { createLogger } from "./logger.js";
 import { adminKeyFor } from "./management/discovery.js";
 import { connectRedis, inProcessRedis } from "./redis/connection.js";
 import { createInProcessFeedNotifier, createRedisFeedNotifier } from "./redis/feed-notifier.js";
 import { createRateLimiter } from "./redis/rate-limiter.js";
+import { ensureDataDir } from "./store/data-dir-lock.js";
 import { openDatabase, type DatabaseHandle } from "./store/db.js";
 import { boundStore } from "./store/bounded-store.js";
 import { createPostgresStore } from "./store/postgres-store.js";
@@ -27,6 +29,8 @@ export interface Deps extends AppDeps {
   jobStore: Store;
   /** The management API's key; undefined: the management API is off (production without TESSERA_ADMIN_KEY). */
   adminKey: string | undefined;
+  /** Begun by main on SIGTERM; the app sees it as `drain` (AppDeps). */
+  drain: Drain;
   close(): Promise<void>;
 }
 
@@ -51,6 +55,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   const logger = overrides.logger ?? createLogger({ level: config.logLevel });
   const clock = overrides.clock ?? systemClock;
 
+  // Checked before anything writes there: an unusable DATA_DIR fails start-up naming it, never hangs.
+  if (!config.masterKeys || (!config.databaseUrl && !overrides.inMemoryDatabase)) ensureDataDir(config.dataDir);
   let masterKeys = config.masterKeys;
   if (!masterKeys) {
     const local = loadOrCreateLocalMasterKey(config.dataDir);
@@ -95,6 +101,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     adminKey: adminKeyFor(config, { create: true }),
     bodyLimitBytes: config.bodyLimitBytes,
     trustProxyHeader: config.trustProxyHeader,
+    drain: createDrain(),
     async close() {
       await Promise.allSettled([feed.close(), redis.close(), database.close()]);
     },

@@ -1,54 +1,51 @@
-import type { AddressInfo } from "node:net";
-import { serve as serveHttp } from "@hono/node-server";
 import type { Config } from "./config.js";
 import { createDeps, type Deps } from "./deps.js";
 import { createProject, type CreatedProject } from "./domain/projects.js";
 import { createApp } from "./http/app.js";
+import { listen, type HttpServer } from "./http/node-server.js";
 import { startKeyRotationJob } from "./jobs/key-rotation-job.js";
 
-/** Runs the server until SIGTERM/SIGINT, then drains: stop accepting, finish in-flight requests, close pools. */
+/**
+ * Runs the server until SIGTERM/SIGINT, then drains: stop accepting, answer every later request with
+ * `Connection: close`, end the revocation streams, let in-flight requests finish, and only then stop
+ * the background job and close the pools. It exits as soon as the last connection is gone;
+ * SHUTDOWN_TIMEOUT_MS is only the backstop for a request that never finishes.
+ */
 export async function serve(config: Config): Promise<void> {
   const deps = await createDeps(config);
   const app = createApp(deps);
   const keyRotation = startKeyRotationJob({ ...deps, store: deps.jobStore });
-  const server = serveHttp({ fetch: app.fetch, port: config.port, hostname: config.host });
-  let port: number;
+  let server: HttpServer | undefined;
   let firstProject: CreatedProject | null;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once("listening", resolve);
-      server.once("error", reject);
-    });
-    port = (server.address() as AddressInfo).port;
+    server = await listen(app.fetch, { port: config.port, host: config.host, requestTimeoutMs: config.requestTimeoutMs, headersTimeoutMs: config.headersTimeoutMs });
     // Only once listening: a project whose one-time secret could not be shown would be lost.
     firstProject = config.nodeEnv === "production" ? null : await createDevelopmentProjectOnFirstStart(deps);
   } catch (error) {
-    server.close();
+    await server?.close(0);
     await keyRotation.stop();
     await deps.close();
     throw error;
   }
-  deps.logger.info({ port, database: deps.database.kind, redis: deps.redis.configured ? "redis" : "in-process", public_url: config.publicUrl }, "tessera listening");
+  const listening = server;
+  deps.logger.info({ port: listening.port, database: deps.database.kind, redis: deps.redis.configured ? "redis" : "in-process", public_url: config.publicUrl }, "tessera listening");
   if (firstProject) process.stdout.write(firstStartBanner(firstProject, config.publicUrl));
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    deps.logger.info({ signal }, "draining");
-    const force = setTimeout(() => (server as unknown as { closeAllConnections(): void }).closeAllConnections(), config.shutdownTimeoutMs);
-    force.unref();
-    server.close(async () => {
-      clearTimeout(force);
-      await keyRotation.stop();
-      await deps.close();
-      deps.logger.info({}, "stopped");
-      process.exit(0);
-    });
-    (server as unknown as { closeIdleConnections(): void }).closeIdleConnections();
+  const stop = async (signal: string) => {
+    if (deps.drain.draining) return;
+    const started = performance.now();
+    deps.logger.info({ signal, in_flight: listening.inFlight }, "draining");
+    deps.drain.begin();
+    const { cutRequests } = await listening.close(config.shutdownTimeoutMs);
+    if (cutRequests > 0) deps.logger.warn({ cut_requests: cutRequests, shutdown_timeout_ms: config.shutdownTimeoutMs }, "drain backstop: cut requests still running");
+    // The pools close only now: no handler is left that could still need them.
+    await keyRotation.stop();
+    await deps.close();
+    deps.logger.info({ drain_ms: Math.round(performance.now() - started), cut_requests: cutRequests }, "stopped");
+    process.exit(0);
   };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
 }
 
 async function createDevelopmentProjectOnFirstStart(deps: Deps): Promise<CreatedProject | null> {

@@ -40,6 +40,8 @@ describe("loadConfig", () => {
       adminHost: "127.0.0.1",
       adminUrl: undefined,
       adminOnPublicListener: false,
+      requestTimeoutMs: 10_000,
+      headersTimeoutMs: 10_000,
       trustProxyHeader: undefined,
     });
   });
@@ -78,6 +80,8 @@ describe("loadConfig", () => {
       PASSWORD_HASH_CONCURRENCY: "3",
       PASSWORD_HASH_QUEUE_LIMIT: "0",
       SHUTDOWN_TIMEOUT_MS: "500",
+      REQUEST_TIMEOUT_MS: "20000",
+      HEADERS_TIMEOUT_MS: "5000",
       TRUST_PROXY: "X-Forwarded-For",
     });
     expect(config).toMatchObject({
@@ -93,6 +97,8 @@ describe("loadConfig", () => {
       passwordHashConcurrency: 3,
       passwordHashQueueLimit: 0,
       shutdownTimeoutMs: 500,
+      requestTimeoutMs: 20_000,
+      headersTimeoutMs: 5_000,
       trustProxyHeader: "x-forwarded-for",
     });
   });
@@ -128,6 +134,9 @@ describe("loadConfig", () => {
     ["BODY_LIMIT_BYTES", "10"],
     ["PASSWORD_HASH_CONCURRENCY", "0"],
     ["SHUTDOWN_TIMEOUT_MS", "soon"],
+    ["REQUEST_TIMEOUT_MS", "0"],
+    ["HEADERS_TIMEOUT_MS", "500"],
+    ["HEADERS_TIMEOUT_MS", "20000"], // longer than the request timeout (10 s): Node would refuse it
     ["TRUST_PROXY", "x-forwarded-for: evil"],
   ])("rejects %s=%s with a ConfigError naming the variable", (variable, value) => {
     const error = configErrorFor({ [variable]: value });

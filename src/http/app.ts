@@ -9,6 +9,7 @@ import { projectSecretAuth } from "./auth.js";
 import { browserGuard } from "./browser-guard.js";
 import { clientContext, type AppEnv } from "./context.js";
 import { docsPage } from "./docs-page.js";
+import { connectionPolicy, type DrainSignal } from "./drain.js";
 import { createErrorHandler } from "./errors.js";
 import { jsonBody } from "./json-body.js";
 import { noStore } from "./no-store.js";
@@ -25,6 +26,8 @@ export interface AppDeps extends DomainDeps {
   redis: RedisStatus;
   bodyLimitBytes: number;
   trustProxyHeader: string | undefined;
+  /** Shutdown state: while draining, responses close their connections and streams end. */
+  drain: DrainSignal;
 }
 
 /** A validation failure on these fields has a more specific Stytch error type than bad_request. */
@@ -55,12 +58,14 @@ export function createApp(deps: AppDeps) {
     await next();
     deps.logger.info({ request_id: requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, "request");
   });
+  app.use(connectionPolicy(deps.drain));
   app.use(secureHeaders());
   app.use("/v1/*", except("/v1/sessions/jwks/*", noStore())); // the public JWKS keeps its own caching
   app.use("/sdk/v1/*", noStore());
   app.use(clientContext(deps.trustProxyHeader));
-  app.use("/v1/*", jsonBody({ maxBytes: deps.bodyLimitBytes }));
+  // Credentials before the body: a stranger is refused without a byte of their body being read.
   app.use("/v1/*", except("/v1/sessions/jwks/*", projectSecretAuth(deps)));
+  app.use("/v1/*", jsonBody({ maxBytes: deps.bodyLimitBytes }));
   app.use("/sdk/v1/:public_token/*", browserGuard(deps));
   app.use("/sdk/v1/*", jsonBody({ maxBytes: deps.bodyLimitBytes }));
 

@@ -7,6 +7,8 @@ export interface AppEnv {
     requestId: string;
     project: Project;
     client: RequestContext;
+    /** Set once the request body has been read to its end (json-body.ts). */
+    bodyRead: boolean;
   };
 }
 

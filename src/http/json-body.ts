@@ -29,10 +29,28 @@ export function textProblem(text: string): string | null {
   return null;
 }
 
+/** Content-Length above 0 or a Transfer-Encoding: the request says a body follows on the wire. */
+export function declaresBody(headers: Headers): boolean {
+  return (headers.get("content-length") ?? "0") !== "0" || headers.has("transfer-encoding");
+}
+
+/**
+ * Whether the request has a body. On the wire, HTTP/1.1 (RFC 9112 §6.3) says a request without
+ * Content-Length or Transfer-Encoding has none: `curl -X DELETE` and `fetch` send DELETE like that,
+ * while @hono/node-server still hands Hono an (empty) body stream. A Request built in process
+ * (`app.request()`) carries neither header, so there the body stream is the only sign: "undeclared".
+ */
+function bodyKind(request: Request): "declared" | "undeclared" | "none" {
+  if (declaresBody(request.headers)) return "declared";
+  if (request.headers.get("content-length") === "0" || request.body === null) return "none";
+  return "undeclared";
+}
+
 /**
  * Closes Hono's gaps for JSON APIs: a body limit, `application/json` required (Hono would parse
  * text/plain as JSON, which lets a cross-site form post through), malformed JSON as a 400 (Hono
- * answers 500), and prototype keys refused before any code can merge them.
+ * answers 500), and prototype keys refused before any code can merge them. A body read to its end
+ * is marked `bodyRead`: only then may the connection carry another request (drain.ts).
  */
 export function jsonBody(options: { maxBytes: number }): MiddlewareHandler<AppEnv> {
   const limit = bodyLimit({
@@ -44,19 +62,29 @@ export function jsonBody(options: { maxBytes: number }): MiddlewareHandler<AppEn
   return async (c, next) => {
     const method = c.req.method;
     if (method === "GET" || method === "HEAD" || method === "OPTIONS") return next();
-    const hasBody = c.req.raw.body !== null && c.req.header("content-length") !== "0";
+    const body = bodyKind(c.req.raw);
     // No body at all: nothing to parse; routes that need one fail their own validation.
-    if (!hasBody) return next();
-    if (!JSON_TYPE.test(c.req.header("content-type") ?? "")) throw new TesseraError("invalid_content_type");
+    if (body === "none") return next();
+    const isJson = JSON_TYPE.test(c.req.header("content-type") ?? "");
+    // Refused before a byte is read: a wrong type is no reason to accept 64 KB from anyone.
+    if (body === "declared" && !isJson) throw new TesseraError("invalid_content_type");
     return limit(c, async () => {
-      let body: unknown;
+      let text: string;
       try {
-        body = await c.req.json();
+        text = await c.req.text();
       } catch (error) {
-        if (error instanceof TesseraError) throw error;
+        throw new TesseraError("bad_request", { message: "The request body could not be read.", cause: error });
+      }
+      c.set("bodyRead", true);
+      if (text === "") return next();
+      if (!isJson) throw new TesseraError("invalid_content_type");
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
         throw new TesseraError("bad_request", { message: "The request body is not valid JSON." });
       }
-      const problem = depthOrForbiddenKey(body, 0);
+      const problem = depthOrForbiddenKey(parsed, 0);
       if (problem) throw new TesseraError("bad_request", { message: problem });
       await next();
     });

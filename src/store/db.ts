@@ -9,6 +9,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { lockDataDir } from "./data-dir-lock.js";
 import * as schema from "./schema.js";
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -72,19 +73,32 @@ function openPostgres(url: string, poolSize: number, timeoutMs: number): Databas
 
 async function openPglite(dataDir: string | null): Promise<DatabaseHandle> {
   let client: PGlite;
-  if (dataDir) {
-    const folder = join(dataDir, "pgdata");
-    mkdirSync(folder, { recursive: true, mode: 0o700 });
-    client = await PGlite.create(folder);
-  } else {
-    client = await PGlite.create();
+  // PGlite is single-process: DATA_DIR is locked before it opens, and released only once it closed.
+  const lock = dataDir ? await lockDataDir(dataDir) : null;
+  try {
+    if (dataDir) {
+      const folder = join(dataDir, "pgdata");
+      mkdirSync(folder, { recursive: true, mode: 0o700 });
+      client = await PGlite.create(folder);
+    } else {
+      client = await PGlite.create();
+    }
+  } catch (error) {
+    lock?.release();
+    throw error;
   }
   const db = drizzlePglite(client, { schema });
   return {
     db: db as unknown as Database,
     kind: "pglite",
     migrate: () => migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER }),
-    close: () => client.close(),
+    close: async () => {
+      try {
+        await client.close();
+      } finally {
+        lock?.release();
+      }
+    },
   };
 }
 

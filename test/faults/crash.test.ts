@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDeps } from "../../src/deps.js";
 import { createProject, type CreatedProject } from "../../src/domain/projects.js";
 import { basicAuth, createTestEnvironment, DATABASE_URL, REDIS_URL, STRONG_PASSWORD, type TestEnvironment } from "../helpers.js";
-import { startServerProcess } from "../server-process.js";
+import { startServer } from "../server-process.js";
 
 /**
  * kill -9 in the middle of a burst of every kind of write, three times; then the invariants, in SQL:
@@ -37,7 +37,7 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)("fault: kill -9 during a burst", ()
     let killedMidFlight = 0;
 
     for (let round = 0; round < ROUNDS; round++) {
-      const server = await startServerProcess(environment.env);
+      const server = await startServer(environment.env);
       const call = async (method: string, path: string, body?: unknown) => {
         const response = await fetch(`${server.url}${path}`, { method, headers: { authorization, "content-type": "application/json" }, body: JSON.stringify(body ?? {}) });
         return { status: response.status, body: (await response.json()) as Record<string, any> };
@@ -100,8 +100,7 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)("fault: kill -9 during a burst", ()
         }),
       );
       await new Promise((resolve) => setTimeout(resolve, 1_500 + Math.random() * 1_000));
-      server.child.kill("SIGKILL");
-      await server.exited;
+      await server.process.kill();
       running = false;
       await burst;
     }

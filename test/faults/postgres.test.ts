@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDeps } from "../../src/deps.js";
 import { createProject, type CreatedProject } from "../../src/domain/projects.js";
 import { basicAuth, createTestEnvironment, DATABASE_URL, REDIS_URL, STRONG_PASSWORD, type TestEnvironment } from "../helpers.js";
-import { startServerProcess, type ServerProcess } from "../server-process.js";
+import { startServer } from "../server-process.js";
 import { percentile, runLoad, tally, type Call } from "./load.js";
 import { postgresService, waitFor } from "./services.js";
 
@@ -19,7 +19,7 @@ const SLACK_MS = 750;
 describe.skipIf(!DATABASE_URL || !REDIS_URL)("fault: Postgres stopped or locked", () => {
   let environment: TestEnvironment;
   let created: CreatedProject;
-  let server: ServerProcess;
+  let server: Awaited<ReturnType<typeof startServer>>;
   let authorization: string;
   let login: { user_id: string; session_token: string; session_jwt: string; email: string };
 
@@ -32,7 +32,7 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)("fault: Postgres stopped or locked"
     created = await createProject(deps, { name: "faults", settings: { rateLimits: { loginAttemptsPerIpPerMinute: 1_000_000, exchangesPerSessionPerMinute: 1_000_000, apiCallsPerSecretPerMinute: 100_000_000, loginFailuresPerEmail: 1_000_000 } } });
     await deps.close();
     authorization = basicAuth(created.project.projectId, created.secret);
-    server = await startServerProcess(environment.env);
+    server = await startServer(environment.env);
     const email = "faults@example.com";
     const response = await post("/v1/passwords", { email, password: STRONG_PASSWORD, session_duration_minutes: 600 })();
     login = { ...(await response.json()), email };
@@ -40,7 +40,7 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)("fault: Postgres stopped or locked"
 
   afterAll(async () => {
     await postgresService.start(); // whatever happened, leave Postgres running
-    await server?.stop();
+    await server?.process.stop();
     await environment?.cleanup();
   }, 90_000);
 

@@ -5,7 +5,7 @@ import { createDeps } from "../../src/deps.js";
 import { createProject, type CreatedProject } from "../../src/domain/projects.js";
 import { FEED_POLL_MS } from "../../src/http/routes/revocation-stream.js";
 import { basicAuth, createTestEnvironment, DATABASE_URL, REDIS_URL, STRONG_PASSWORD, type TestEnvironment } from "../helpers.js";
-import { startServerProcess, type ServerProcess } from "../server-process.js";
+import { startServer } from "../server-process.js";
 import { sseReader } from "../sse-reader.js";
 import { redisService, waitFor } from "./services.js";
 
@@ -18,8 +18,8 @@ import { redisService, waitFor } from "./services.js";
 describe.skipIf(!DATABASE_URL || !REDIS_URL)("fault: Redis stopped", () => {
   let environment: TestEnvironment;
   let created: CreatedProject;
-  let a: ServerProcess;
-  let b: ServerProcess;
+  let a: Awaited<ReturnType<typeof startServer>>;
+  let b: Awaited<ReturnType<typeof startServer>>;
   let authorization: string;
 
   beforeAll(async () => {
@@ -28,27 +28,27 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)("fault: Redis stopped", () => {
     created = await createProject(deps, { name: "redis-faults" });
     await deps.close();
     authorization = basicAuth(created.project.projectId, created.secret);
-    [a, b] = await Promise.all([startServerProcess(environment.env), startServerProcess(environment.env)]);
+    [a, b] = await Promise.all([startServer(environment.env), startServer(environment.env)]);
   }, 90_000);
 
   afterAll(async () => {
     await redisService.start(); // whatever happened, leave Redis running
-    await Promise.all([a?.stop(), b?.stop()]);
+    await Promise.all([a?.process.stop(), b?.process.stop()]);
     await environment?.cleanup();
   }, 90_000);
 
-  const post = async (server: ServerProcess, path: string, body: unknown) => {
+  const post = async (server: Awaited<ReturnType<typeof startServer>>, path: string, body: unknown) => {
     const response = await fetch(`${server.url}${path}`, { method: "POST", headers: { authorization, "content-type": "application/json" }, body: JSON.stringify(body) });
     return { status: response.status, body: await response.json() };
   };
-  const signUp = async (server: ServerProcess) => (await post(server, "/v1/passwords", { email: `r-${Math.random().toString(36).slice(2)}@example.com`, password: STRONG_PASSWORD, session_duration_minutes: 60 })).body;
-  const subscribe = async (server: ServerProcess) => {
+  const signUp = async (server: Awaited<ReturnType<typeof startServer>>) => (await post(server, "/v1/passwords", { email: `r-${Math.random().toString(36).slice(2)}@example.com`, password: STRONG_PASSWORD, session_duration_minutes: 60 })).body;
+  const subscribe = async (server: Awaited<ReturnType<typeof startServer>>) => {
     const stream = sseReader(await fetch(`${server.url}/v1/sessions/revocations/stream`, { headers: { authorization } }));
     while ((await stream.next(10_000)).event !== "ready");
     return stream;
   };
   /** Revokes on `via`, and returns how long until `stream` announces that session. */
-  const revokeAndTime = async (via: ServerProcess, stream: ReturnType<typeof sseReader>, timeoutMs: number) => {
+  const revokeAndTime = async (via: Awaited<ReturnType<typeof startServer>>, stream: ReturnType<typeof sseReader>, timeoutMs: number) => {
     const login = await signUp(via);
     const started = performance.now();
     expect((await post(via, "/v1/sessions/revoke", { session_id: login.session.session_id })).status).toBe(200);

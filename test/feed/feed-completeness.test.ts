@@ -7,7 +7,7 @@ import { createSession, passwordFactor } from "../../src/domain/sessions.js";
 import { createUser } from "../../src/domain/users.js";
 import type { User } from "../../src/domain/types.js";
 import { basicAuth, createTestEnvironment, DATABASE_URL, REDIS_URL, STRONG_PASSWORD, type TestEnvironment } from "../helpers.js";
-import { startServerProcess, type ServerProcess } from "../server-process.js";
+import { startServer } from "../server-process.js";
 import { sseReader } from "../sse-reader.js";
 
 /**
@@ -31,7 +31,7 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)("revocation feed completeness under
   let environment: TestEnvironment;
   let deps: Deps;
   let created: CreatedProject;
-  let instances: ServerProcess[] = [];
+  let instances: Awaited<ReturnType<typeof startServer>>[] = [];
   let authorization: string;
 
   beforeAll(async () => {
@@ -39,11 +39,11 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)("revocation feed completeness under
     deps = await createDeps(environment.config, { logger: pino({ level: "silent" }) });
     created = await createProject(deps, { name: "feed", settings: { rateLimits: { loginAttemptsPerIpPerMinute: 100_000, apiCallsPerSecretPerMinute: 1_000_000 } } });
     authorization = basicAuth(created.project.projectId, created.secret);
-    instances = await Promise.all([startServerProcess(environment.env), startServerProcess(environment.env)]);
+    instances = await Promise.all([startServer(environment.env), startServer(environment.env)]);
   }, 90_000);
 
   afterAll(async () => {
-    await Promise.all(instances.map((instance) => instance.stop()));
+    await Promise.all(instances.map((instance) => instance.process.stop()));
     await deps?.close();
     await environment?.cleanup();
   });

@@ -4,19 +4,22 @@ import { feedSince, parseCursor, type FeedBatch, type FeedEvent } from "../../do
 import type { DomainDeps, FeedCursor, Logger } from "../../domain/ports.js";
 import type { Project } from "../../domain/types.js";
 import type { AppEnv } from "../context.js";
+import type { DrainSignal } from "../drain.js";
 
 /** Fallback when a notification was lost (Redis down): every stream re-reads Postgres this often. */
 export const FEED_POLL_MS = 5_000;
 /** Committed events waiting behind an older open transaction are re-read this soon. */
 const SETTLE_RETRY_MS = 50;
 const KEEPALIVE_MS = 15_000;
+/** Sent when the server drains: EventSource clients reconnect (to another instance) after this long. */
+export const DRAIN_RETRY_MS = 1_000;
 
 const wire = (event: FeedEvent) =>
   event.type === "session.revoked"
     ? { session_id: event.sessionId, user_id: event.userId, revoked_at: event.at.toISOString() }
     : { user_id: event.userId, not_before: event.notBefore.toISOString() };
 
-type StreamDeps = Pick<DomainDeps, "store" | "clock" | "feed"> & { logger: Logger };
+type StreamDeps = Pick<DomainDeps, "store" | "clock" | "feed"> & { logger: Logger; drain: DrainSignal };
 
 /**
  * GET /v1/sessions/revocations/stream: server-sent events of session revocations and user changes,
@@ -41,6 +44,10 @@ export function registerRevocationStream(app: Hono<AppEnv>, deps: StreamDeps, po
         unsubscribe();
         wake?.();
       });
+      // A drain ends the stream at once, so an idle subscriber never holds a shutdown.
+      const ended = () => stream.aborted || deps.drain.draining;
+      const onDrain = () => wake?.();
+      deps.drain.signal.addEventListener("abort", onDrain);
       const sleep = (ms: number) =>
         new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, ms);
@@ -52,15 +59,15 @@ export function registerRevocationStream(app: Hono<AppEnv>, deps: StreamDeps, po
       try {
         let state = await writeAll(stream, deps, project, first);
         // `ready` promises the replay is complete: wait out transactions that still hold events back.
-        while (state.pending && !stream.aborted) {
+        while (state.pending && !ended()) {
           await sleep(SETTLE_RETRY_MS);
           state = await writeAll(stream, deps, project, await feedSince(deps, project, state.cursor));
         }
         await stream.writeSSE({ event: "ready", data: JSON.stringify({ jwt_lifetime_seconds: project.settings.jwtLifetimeSeconds, poll_ms: pollMs }) });
         let quietSince = Date.now();
-        while (!stream.aborted) {
+        while (!ended()) {
           if (!notified) await sleep(state.pending ? SETTLE_RETRY_MS : pollMs);
-          if (stream.aborted) break;
+          if (ended()) break;
           notified = false;
           const before = state.cursor;
           try {
@@ -76,8 +83,10 @@ export function registerRevocationStream(app: Hono<AppEnv>, deps: StreamDeps, po
             quietSince = Date.now();
           }
         }
+        if (deps.drain.draining) await stream.write(`retry: ${DRAIN_RETRY_MS}\n\n`);
       } finally {
         unsubscribe();
+        deps.drain.signal.removeEventListener("abort", onDrain);
       }
     });
   });
