@@ -1,9 +1,12 @@
 import type { Config } from "./config.js";
 import { createDeps, type Deps } from "./deps.js";
 import { createProject, type CreatedProject } from "./domain/projects.js";
+import { createAdminApp } from "./http/admin-app.js";
 import { createApp } from "./http/app.js";
 import { listen, type HttpServer } from "./http/node-server.js";
 import { startKeyRotationJob } from "./jobs/key-rotation-job.js";
+import { announceServer, withdrawServer } from "./management/discovery.js";
+import { createLocalManagement } from "./management/local.js";
 
 /**
  * Runs the server until SIGTERM/SIGINT, then drains: stop accepting, answer every later request with
@@ -14,21 +17,43 @@ import { startKeyRotationJob } from "./jobs/key-rotation-job.js";
 export async function serve(config: Config): Promise<void> {
   const deps = await createDeps(config);
   const app = createApp(deps);
+  const admin = deps.adminKey
+    ? createAdminApp({ management: createLocalManagement(deps, "admin-api"), adminKey: deps.adminKey, logger: deps.logger, bodyLimitBytes: config.bodyLimitBytes, databaseAnswers: () => deps.store.ping().then(() => true, () => false) })
+    : null;
+  // The management API is on its own listener (127.0.0.1 by default); on the public one only when configured.
+  const publicFetch: typeof app.fetch = admin && config.adminOnPublicListener ? (request, ...rest) => (new URL(request.url).pathname.startsWith("/admin/") ? admin.fetch(request, ...rest) : app.fetch(request, ...rest)) : app.fetch;
   const keyRotation = startKeyRotationJob({ ...deps, store: deps.jobStore });
+  const timeouts = { requestTimeoutMs: config.requestTimeoutMs, headersTimeoutMs: config.headersTimeoutMs };
   let server: HttpServer | undefined;
+  let adminServer: HttpServer | undefined;
   let firstProject: CreatedProject | null;
   try {
-    server = await listen(app.fetch, { port: config.port, host: config.host, requestTimeoutMs: config.requestTimeoutMs, headersTimeoutMs: config.headersTimeoutMs });
+    server = await listen(publicFetch, { port: config.port, host: config.host, ...timeouts });
+    if (admin && config.adminPort !== null) adminServer = await listen(admin.fetch, { port: config.adminPort, host: config.adminHost, ...timeouts });
     // Only once listening: a project whose one-time secret could not be shown would be lost.
     firstProject = config.nodeEnv === "production" ? null : await createDevelopmentProjectOnFirstStart(deps);
   } catch (error) {
-    await server?.close(0);
+    await Promise.all([server?.close(0), adminServer?.close(0)]);
     await keyRotation.stop();
     await deps.close();
     throw error;
   }
   const listening = server;
-  deps.logger.info({ port: listening.port, database: deps.database.kind, redis: deps.redis.configured ? "redis" : "in-process", public_url: config.publicUrl }, "tessera listening");
+  const loopback = (host: string) => (host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host);
+  const adminUrl = adminServer ? `http://${loopback(config.adminHost)}:${adminServer.port}` : admin && config.adminOnPublicListener ? `http://${loopback(config.host)}:${listening.port}` : null;
+  // The CLI finds this server (and uses its management API) through DATA_DIR.
+  if (adminUrl) announceServer(config.dataDir, { pid: process.pid, adminUrl });
+  deps.logger.info(
+    {
+      port: listening.port,
+      admin_url: adminUrl ?? "off (set TESSERA_ADMIN_KEY)",
+      database: deps.database.kind,
+      redis: deps.redis.configured ? "redis" : "in-process",
+      public_url: config.publicUrl,
+      jwt_issuer: "stytch.com/<project_id>, or PUBLIC_URL for projects with issuerFormat=public_url",
+    },
+    "tessera listening",
+  );
   if (firstProject) process.stdout.write(firstStartBanner(firstProject, config.publicUrl));
 
   const stop = async (signal: string) => {
@@ -36,7 +61,8 @@ export async function serve(config: Config): Promise<void> {
     const started = performance.now();
     deps.logger.info({ signal, in_flight: listening.inFlight }, "draining");
     deps.drain.begin();
-    const { cutRequests } = await listening.close(config.shutdownTimeoutMs);
+    if (adminUrl) withdrawServer(config.dataDir, process.pid);
+    const [{ cutRequests }] = await Promise.all([listening.close(config.shutdownTimeoutMs), adminServer?.close(config.shutdownTimeoutMs)]);
     if (cutRequests > 0) deps.logger.warn({ cut_requests: cutRequests, shutdown_timeout_ms: config.shutdownTimeoutMs }, "drain backstop: cut requests still running");
     // The pools close only now: no handler is left that could still need them.
     await keyRotation.stop();

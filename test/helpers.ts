@@ -68,6 +68,7 @@ export async function createTestEnvironment(extra: Record<string, string> = {}):
     NODE_ENV: "test",
     DATA_DIR: dataDir,
     LOG_LEVEL: "silent",
+    ADMIN_PORT: "0", // a free port: parallel test servers would collide on PORT + 1
     TESSERA_MASTER_KEY: randomBytes(32).toString("base64"),
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...(REDIS_URL ? { REDIS_URL } : {}),

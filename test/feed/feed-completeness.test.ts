@@ -96,7 +96,7 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)("revocation feed completeness under
       fetch(`${instances[i % 2]!.url}${path}`, { method, headers: { authorization, ...(body ? { "content-type": "application/json" } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
     const jobs: (() => Promise<Response>)[] = [
       ...singles.flatMap((u) => u.sessionIds.map((id) => (i: number) => call(i, "POST", "/v1/sessions/revoke", { session_id: id }))),
-      ...deleted.map((u) => (i: number) => call(i, "DELETE", `/v1/users/${u.userId}`, {})),
+      ...deleted.map((u) => (i: number) => call(i, "DELETE", `/v1/users/${u.userId}`)),
       ...reset.map((u) => (i: number) => call(i, "POST", "/v1/passwords/existing_password/reset", { email: u.email, existing_password: STRONG_PASSWORD, new_password: "Orbit-lantern-72-quietly!" })),
     ]
       .sort(() => Math.random() - 0.5)
