@@ -24,6 +24,8 @@ export interface Config {
   readonly databaseTimeoutMs: number;
   /** Header carrying the client address set by a trusted proxy; undefined: the socket address. */
   readonly trustProxyHeader: string | undefined;
+  /** Bearer token that GET /metrics requires; undefined: /metrics is not served (404). */
+  readonly metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -49,6 +51,13 @@ function read<T>(env: Env, variable: string, schema: z.ZodType<T>, fallback: T):
   }
   return parsed.data;
 }
+
+/** A bearer token someone could guess would expose the metrics: long, and sendable in a header as is. */
+const MetricsToken = z
+  .string()
+  .min(16, "must be at least 16 characters (generate one with `openssl rand -hex 32`)")
+  .max(1024)
+  .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces");
 
 function decodeMasterKey(variable: string, value: string): Buffer {
   const key = Buffer.from(value.trim(), "base64");
@@ -113,6 +122,7 @@ export function loadConfig(env: Env): Config {
     passwordHashQueueLimit: read(env, "PASSWORD_HASH_QUEUE_LIMIT", intIn(0, 100_000), 256),
     shutdownTimeoutMs: read(env, "SHUTDOWN_TIMEOUT_MS", intIn(0, 600_000), 10_000),
     databaseTimeoutMs: read(env, "DATABASE_TIMEOUT_MS", intIn(100, 600_000), 2_000),
+    metricsToken: read(env, "METRICS_TOKEN", MetricsToken, undefined as string | undefined),
     trustProxyHeader: read(env, "TRUST_PROXY", z.string().regex(/^[A-Za-z0-9-]+$/, "must be a header name, e.g. x-forwarded-for").transform((h) => h.toLowerCase()), undefined as string | undefined),
   });
 }

@@ -34,8 +34,17 @@ describe("loadConfig", () => {
       passwordHashConcurrency: 2,
       passwordHashQueueLimit: 256,
       shutdownTimeoutMs: 10_000,
+      databaseTimeoutMs: 2_000,
       trustProxyHeader: undefined,
     });
+  });
+
+  it("reads METRICS_TOKEN, refusing one short enough to guess or unfit for a header", () => {
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+    expect(loadConfig({ METRICS_TOKEN: "0123456789abcdef0123" }).metricsToken).toBe("0123456789abcdef0123");
+    for (const bad of ["short", "has a space in it, sixteen+", "x".repeat(1025)]) {
+      expect(() => loadConfig({ METRICS_TOKEN: bad })).toThrow(/^METRICS_TOKEN: /);
+    }
   });
 
   it("treats an empty variable as unset", () => {

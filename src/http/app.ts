@@ -4,6 +4,7 @@ import { except } from "hono/combine";
 import { secureHeaders } from "hono/secure-headers";
 import { TesseraError, type ErrorType } from "../errors.js";
 import type { DomainDeps, Logger } from "../domain/ports.js";
+import type { Metrics } from "../metrics/metrics.js";
 import type { RedisStatus } from "../redis/connection.js";
 import { projectSecretAuth } from "./auth.js";
 import { browserGuard } from "./browser-guard.js";
@@ -11,7 +12,9 @@ import { clientContext, type AppEnv } from "./context.js";
 import { docsPage } from "./docs-page.js";
 import { createErrorHandler } from "./errors.js";
 import { jsonBody } from "./json-body.js";
+import { requestMetrics } from "./request-metrics.js";
 import { registerJwksRoute } from "./routes/jwks.js";
+import { registerMetricsRoute } from "./routes/metrics.js";
 import { probe, registerOpsRoutes } from "./routes/ops.js";
 import { registerPasswordRoutes } from "./routes/passwords.js";
 import { registerRevocationStream } from "./routes/revocation-stream.js";
@@ -24,6 +27,8 @@ export interface AppDeps extends DomainDeps {
   redis: RedisStatus;
   bodyLimitBytes: number;
   trustProxyHeader: string | undefined;
+  metrics: Metrics;
+  metricsToken: string | undefined;
 }
 
 /** A validation failure on these fields has a more specific Stytch error type than bad_request. */
@@ -46,6 +51,7 @@ export function createApp(deps: AppDeps) {
     },
   });
 
+  app.use(requestMetrics(deps.metrics));
   app.use(async (c, next) => {
     const requestId = `request-id-${randomUUID()}`;
     c.set("requestId", requestId);
@@ -62,6 +68,7 @@ export function createApp(deps: AppDeps) {
   app.use("/sdk/v1/*", jsonBody({ maxBytes: deps.bodyLimitBytes }));
 
   registerOpsRoutes(app, deps);
+  registerMetricsRoute(app, deps);
   registerJwksRoute(app, deps);
   registerUserRoutes(app, deps);
   registerPasswordRoutes(app, deps);
