@@ -13,7 +13,7 @@ export interface ScrapeSources {
   hashing: { readonly running: number; readonly queued: number };
   /** Outstanding database calls (running or waiting for a connection), per bounded store. */
   databaseCalls: Record<"request" | "job", { readonly pendingCalls: number }>;
-  redisState(): Promise<"up" | "down" | "in_process">;
+  redisState(): Promise<"up" | "down" | "in-process">;
   /** Seconds since each project's current signing key activated; bounded by the caller. */
   signingKeyAges(): Promise<{ projectId: string; ageSeconds: number }[]>;
 }
@@ -87,13 +87,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   });
   new Gauge({
     name: "tessera_redis_state",
-    help: "1 for Redis' current state: up, down, or in_process (no REDIS_URL: in-process stand-ins).",
+    help: "1 for Redis' current state: up, down, or in-process (no REDIS_URL: in-process stand-ins).",
     labelNames: ["state"],
     registers,
     async collect() {
       if (!sources) return;
       const current = await sources.redisState(); // never throws: a failed ping is "down"
-      for (const state of ["up", "down", "in_process"] as const) this.set({ state }, state === current ? 1 : 0);
+      for (const state of ["up", "down", "in-process"] as const) this.set({ state }, state === current ? 1 : 0);
     },
   });
   new Gauge({

@@ -7,9 +7,9 @@ import type { RedisStatus } from "../redis/connection.js";
 export const KEY_AGE_PROJECT_LIMIT = 100;
 const REDIS_PROBE_MS = 1_000;
 
-export function redisState(redis: RedisStatus): () => Promise<"up" | "down" | "in_process"> {
+export function redisState(redis: RedisStatus): () => Promise<"up" | "down" | "in-process"> {
   return async () => {
-    if (!redis.configured) return "in_process";
+    if (!redis.configured) return "in-process";
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error("timeout")), REDIS_PROBE_MS);

@@ -154,7 +154,7 @@ describe("GET /metrics", () => {
       await until(async () => value(parse(await scrape()), "tessera_revocation_stream_subscribers") === 0);
 
       const samples = parse(await scrape());
-      expect(value(samples, "tessera_redis_state", { state: REDIS_URL ? "up" : "in_process" })).toBe(1);
+      expect(value(samples, "tessera_redis_state", { state: REDIS_URL ? "up" : "in-process" })).toBe(1);
       expect(value(samples, "tessera_redis_state", { state: "down" })).toBe(0);
       for (const store of ["request", "job"]) expect(samples.some((s) => s.name === "tessera_database_calls_pending" && s.labels.store === store)).toBe(true);
       // The project's key began signing when the project was made; the test clock has moved 61 minutes since.
