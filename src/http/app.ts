@@ -9,10 +9,10 @@ import type { RedisStatus } from "../redis/connection.js";
 import { projectSecretAuth } from "./auth.js";
 import { browserGuard } from "./browser-guard.js";
 import { clientContext, type AppEnv } from "./context.js";
-import { docsPage } from "./docs-page.js";
 import { createErrorHandler } from "./errors.js";
 import { jsonBody } from "./json-body.js";
 import { requestMetrics } from "./request-metrics.js";
+import { registerDocsRoutes } from "./routes/docs.js";
 import { registerJwksRoute } from "./routes/jwks.js";
 import { registerMetricsRoute } from "./routes/metrics.js";
 import { probe, registerOpsRoutes } from "./routes/ops.js";
@@ -81,7 +81,7 @@ export function createApp(deps: AppDeps) {
     openapi: "3.1.0",
     info: { title: "Tessera", version: "0.1.0", description: "Session server with the Stytch wire format. Errors: {status_code, request_id, error_type, error_message, error_url}." },
   });
-  app.get("/docs", (c) => c.html(docsPage));
+  registerDocsRoutes(app);
 
   app.notFound((c) => {
     throw new TesseraError("not_found", { message: `No route for ${c.req.method} ${c.req.path}.` });

@@ -74,6 +74,7 @@ describe("operations endpoints", () => {
 
       const docs = await server.app.request("/docs");
       expect(docs.headers.get("content-type")).toMatch(/text\/html/);
+      expect(docs.headers.get("content-security-policy")).toBe("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
     } finally {
       await server.close();
     }
