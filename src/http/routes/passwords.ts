@@ -65,7 +65,7 @@ const strengthRoute = createRoute({
       breached_password: false,
       strength_policy: "zxcvbn",
       breach_detection_on_create: true,
-      feedback: { warning: "This is similar to a commonly used password.", suggestions: ["Add more words that are less common."] },
+      feedback: { warning: "Dates are easy to guess.", suggestions: ["Use at least 8 characters.", "Add more words that are less common.", "Avoid dates and years that are associated with you."] },
     },
   ),
 });
