@@ -22,7 +22,7 @@ export function errorContent(examples: Record<string, ErrorExample>) {
 export function ok<T extends z.ZodType>(schema: T, example: z.output<T>, notFound: Record<string, ErrorExample> = { not_found: errorExample("not_found") }) {
   return {
     200: { description: "Success", content: { "application/json": { schema, example } } },
-    400: { description: "Invalid request", ...errorContent({ bad_request: errorExample("bad_request", { message: "session_duration_minutes: Too small: expected number to be >=5" }) }) },
+    400: { description: "Invalid request", ...errorContent({ bad_request: errorExample("bad_request", { message: "roles: Invalid input: expected array, received string" }) }) },
     401: { description: "Missing or wrong credentials", ...errorContent({ unauthorized_credentials: errorExample("unauthorized_credentials") }) },
     404: { description: "Not found", ...errorContent(notFound) },
     429: { description: "Too many requests", ...errorContent({ too_many_requests: errorExample("too_many_requests", { message: "Too many API calls with this secret; retry later." }) }) },
