@@ -53,8 +53,7 @@ export function registerDocsRoutes(app: Hono<AppEnv>) {
   const loaded = () => (assets ??= loadAssets());
   const url = (name: string) => `/docs/assets/${loaded().get(name)!.version}/${name}`;
 
-  app.use("/docs", docsSecurityHeaders);
-  app.use("/docs/*", docsSecurityHeaders, compress());
+  app.use("/docs/*", docsSecurityHeaders, compress()); // "/docs/*" matches "/docs" too
   app.get("/docs", (c) => {
     c.header("Cache-Control", "no-cache"); // the page names the current asset versions
     return c.html(docsPage({ css: url("swagger-ui.css"), bundle: url("swagger-ui-bundle.js"), init: url("init.js") }));
