@@ -38,6 +38,8 @@ export interface Config {
   readonly headersTimeoutMs: number;
   /** Header carrying the client address set by a trusted proxy; undefined: the socket address. */
   readonly trustProxyHeader: string | undefined;
+  /** Bearer token that GET /metrics requires; undefined: /metrics is not served (404). */
+  readonly metricsToken: string | undefined;
 }
 
 export interface ConfigProblem {
@@ -70,6 +72,13 @@ function read<T>(env: Env, problems: Problems, variable: string, schema: z.ZodTy
   problems.push({ variable, message: parsed.error.issues.map((i) => i.message).join("; ") });
   return fallback;
 }
+
+/** A bearer token someone could guess would expose the metrics: long, and sendable in a header as is. */
+const MetricsToken = z
+  .string()
+  .min(16, "must be at least 16 characters (generate one with `openssl rand -hex 32`)")
+  .max(1024)
+  .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces");
 
 function decodeMasterKey(value: string): Buffer | null {
   const key = Buffer.from(value.trim(), "base64");
@@ -148,6 +157,7 @@ export function loadConfig(env: Env): Config {
     adminHost: read(env, problems, "ADMIN_HOST", z.string().min(1), "127.0.0.1"),
     adminUrl: readUrl(env, problems, "TESSERA_ADMIN_URL", ["http:", "https:"])?.replace(/\/+$/, ""),
     adminOnPublicListener: read(env, problems, "ADMIN_ON_PUBLIC_LISTENER", z.enum(["true", "false"], { error: "must be true or false" }).transform((v) => v === "true"), false),
+    metricsToken: read(env, problems, "METRICS_TOKEN", MetricsToken, undefined as string | undefined),
     trustProxyHeader: read(env, problems, "TRUST_PROXY", z.string().regex(/^[A-Za-z0-9-]+$/, "must be a header name, e.g. x-forwarded-for").transform((h) => h.toLowerCase()), undefined as string | undefined),
   };
   if (problems.length > 0) throw new ConfigError(problems);

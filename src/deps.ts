@@ -10,6 +10,9 @@ import type { AppDeps } from "./http/app.js";
 import { createDrain, type Drain } from "./http/drain.js";
 import { createLogger } from "./logger.js";
 import { adminKeyFor } from "./management/discovery.js";
+import { countingFeedNotifier, countingRateLimiter } from "./metrics/instrumented.js";
+import { createMetrics } from "./metrics/metrics.js";
+import { redisState, signingKeyAges } from "./metrics/sources.js";
 import { connectRedis, inProcessRedis } from "./redis/connection.js";
 import { createInProcessFeedNotifier, createRedisFeedNotifier } from "./redis/feed-notifier.js";
 import { createRateLimiter } from "./redis/rate-limiter.js";
@@ -54,6 +57,7 @@ const JOB_DATABASE_TIMEOUT_MS = 60_000;
 export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
   const logger = overrides.logger ?? createLogger({ level: config.logLevel });
   const clock = overrides.clock ?? systemClock;
+  const metrics = createMetrics();
 
   // Checked before anything writes there: an unusable DATA_DIR fails start-up naming it, never hangs.
   if (!config.masterKeys || (!config.databaseUrl && !overrides.inMemoryDatabase)) ensureDataDir(config.dataDir);
@@ -79,8 +83,15 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
 
   const redisConnection = config.redisUrl ? connectRedis(config.redisUrl) : null;
   const redis = redisConnection ?? inProcessRedis;
-  const feed = redisConnection ? createRedisFeedNotifier(redisConnection.client, logger) : createInProcessFeedNotifier();
-  const hasher = await createArgon2Hasher({ concurrency: config.passwordHashConcurrency, queueLimit: config.passwordHashQueueLimit, ...(overrides.argon2Params ? { params: overrides.argon2Params } : {}) });
+  const feed = countingFeedNotifier(redisConnection ? createRedisFeedNotifier(redisConnection.client, logger) : createInProcessFeedNotifier(), metrics);
+  const hasher = await createArgon2Hasher({
+    concurrency: config.passwordHashConcurrency,
+    queueLimit: config.passwordHashQueueLimit,
+    observer: { waited: metrics.observeHashWait, rejected: metrics.countHashRejection },
+    ...(overrides.argon2Params ? { params: overrides.argon2Params } : {}),
+  });
+  const jobStore = boundStore(unbounded, { deadlineMs: Math.max(timeoutMs, JOB_DATABASE_TIMEOUT_MS), maxPending: MAX_PENDING_DATABASE_CALLS });
+  metrics.watch({ hashing: hasher.semaphore, databaseCalls: { request: store, job: jobStore }, redisState: redisState(redis), signingKeyAges: signingKeyAges({ store, clock }) });
 
   return {
     config,
@@ -88,11 +99,11 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     clock,
     database,
     store,
-    jobStore: boundStore(unbounded, { deadlineMs: Math.max(timeoutMs, JOB_DATABASE_TIMEOUT_MS), maxPending: MAX_PENDING_DATABASE_CALLS }),
+    jobStore,
     vault,
     redis,
     feed,
-    limiter: createRateLimiter(redisConnection?.client ?? null),
+    limiter: countingRateLimiter(createRateLimiter(redisConnection?.client ?? null), metrics),
     hasher,
     hashing: hasher.semaphore,
     keys: createSigningKeys({ store, vault, clock }),
@@ -102,6 +113,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     bodyLimitBytes: config.bodyLimitBytes,
     trustProxyHeader: config.trustProxyHeader,
     drain: createDrain(),
+    metrics,
+    metricsToken: config.metricsToken,
     async close() {
       await Promise.allSettled([feed.close(), redis.close(), database.close()]);
     },

@@ -53,6 +53,14 @@ describe("loadConfig", () => {
     expect(config).toMatchObject({ adminPort: 9100, adminHost: "10.0.0.5", adminOnPublicListener: true, adminKey: "k".repeat(32), adminUrl: "http://127.0.0.1:9100" });
   });
 
+  it("reads METRICS_TOKEN, refusing one short enough to guess or unfit for a header", () => {
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+    expect(loadConfig({ METRICS_TOKEN: "0123456789abcdef0123" }).metricsToken).toBe("0123456789abcdef0123");
+    for (const bad of ["short", "has a space in it, sixteen+", "x".repeat(1025)]) {
+      expect(() => loadConfig({ METRICS_TOKEN: bad })).toThrow(/^METRICS_TOKEN: /);
+    }
+  });
+
   it("treats an empty variable as unset", () => {
     const config = loadConfig({ PORT: "", DATA_DIR: "", LOG_LEVEL: "", PUBLIC_URL: "" });
     expect(config.port).toBe(3000);

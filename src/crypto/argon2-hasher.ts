@@ -12,16 +12,29 @@ export const ARGON2_PARAMS = Object.freeze({ algorithm: ARGON2ID, memoryCost: 19
 /** Seconds a refused login should wait: long enough for a few queued hashes to drain. */
 const BUSY_RETRY_AFTER_SECONDS = 1;
 
+/** Told how long each hash waited for a slot, and of each refused one (the metrics). */
+export interface HashingObserver {
+  waited(seconds: number): void;
+  rejected(): void;
+}
+
 /**
  * argon2 runs on libuv's thread pool, which jose's WebCrypto signing shares. The semaphore keeps
  * hashing below the pool size so a login flood queues (or gets 429) instead of starving token work.
  */
-export async function createArgon2Hasher(options: { concurrency: number; queueLimit: number; params?: Options }): Promise<PasswordHasher & { semaphore: Semaphore }> {
+export async function createArgon2Hasher(options: { concurrency: number; queueLimit: number; params?: Options; observer?: HashingObserver }): Promise<PasswordHasher & { semaphore: Semaphore }> {
   const params = options.params ?? ARGON2_PARAMS;
   const semaphore = new Semaphore(options.concurrency, options.queueLimit);
   const limited = async <T>(work: () => Promise<T>): Promise<T> => {
-    const result = await semaphore.run(work);
-    if (!result) throw new TesseraError("too_many_requests", { message: "Too many logins in progress; retry shortly.", retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS });
+    const queuedAt = performance.now();
+    const result = await semaphore.run(() => {
+      options.observer?.waited((performance.now() - queuedAt) / 1000);
+      return work();
+    });
+    if (!result) {
+      options.observer?.rejected();
+      throw new TesseraError("too_many_requests", { message: "Too many logins in progress; retry shortly.", retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS });
+    }
     return result.value;
   };
   const dummyHash = await hash(randomBytes(32), params);

@@ -89,6 +89,8 @@ export interface SigningKeyRepo {
   listPublished(projectId: string): Promise<SigningKeyRecord[]>;
   /** The most recently activated current key of any project: the start-up probe of the master key. */
   newestCurrent(): Promise<SigningKeyRecord | null>;
+  /** When each project's current key activated, oldest first, at most `limit` (the key-age metric). */
+  currentActivations(limit: number): Promise<{ projectId: string; activatedAt: Date }[]>;
 }
 
 /**

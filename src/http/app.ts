@@ -4,16 +4,19 @@ import { except } from "hono/combine";
 import { secureHeaders } from "hono/secure-headers";
 import { TesseraError, type ErrorType } from "../errors.js";
 import type { DomainDeps, Logger } from "../domain/ports.js";
+import type { Metrics } from "../metrics/metrics.js";
 import type { RedisStatus } from "../redis/connection.js";
 import { projectSecretAuth } from "./auth.js";
 import { browserGuard } from "./browser-guard.js";
 import { clientContext, type AppEnv } from "./context.js";
-import { docsPage } from "./docs-page.js";
 import { connectionPolicy, type DrainSignal } from "./drain.js";
 import { createErrorHandler } from "./errors.js";
 import { jsonBody } from "./json-body.js";
 import { noStore } from "./no-store.js";
+import { requestMetrics } from "./request-metrics.js";
+import { registerDocsRoutes } from "./routes/docs.js";
 import { registerJwksRoute } from "./routes/jwks.js";
+import { registerMetricsRoute } from "./routes/metrics.js";
 import { probe, registerOpsRoutes } from "./routes/ops.js";
 import { registerPasswordRoutes } from "./routes/passwords.js";
 import { registerRevocationStream } from "./routes/revocation-stream.js";
@@ -28,6 +31,8 @@ export interface AppDeps extends DomainDeps {
   trustProxyHeader: string | undefined;
   /** Shutdown state: while draining, responses close their connections and streams end. */
   drain: DrainSignal;
+  metrics: Metrics;
+  metricsToken: string | undefined;
 }
 
 /** A validation failure on these fields has a more specific Stytch error type than bad_request. */
@@ -50,6 +55,7 @@ export function createApp(deps: AppDeps) {
     },
   });
 
+  app.use(requestMetrics(deps.metrics));
   app.use(async (c, next) => {
     const requestId = `request-id-${randomUUID()}`;
     c.set("requestId", requestId);
@@ -70,6 +76,7 @@ export function createApp(deps: AppDeps) {
   app.use("/sdk/v1/*", jsonBody({ maxBytes: deps.bodyLimitBytes }));
 
   registerOpsRoutes(app, deps);
+  registerMetricsRoute(app, deps);
   registerJwksRoute(app, deps);
   registerUserRoutes(app, deps);
   registerPasswordRoutes(app, deps);
@@ -82,7 +89,7 @@ export function createApp(deps: AppDeps) {
     openapi: "3.1.0",
     info: { title: "Tessera", version: "0.1.0", description: "Session server with the Stytch wire format. Errors: {status_code, request_id, error_type, error_message, error_url}." },
   });
-  app.get("/docs", (c) => c.html(docsPage));
+  registerDocsRoutes(app);
 
   app.notFound((c) => {
     throw new TesseraError("not_found", { message: `No route for ${c.req.method} ${c.req.path}.` });

@@ -1,31 +1,39 @@
 /**
- * A dependency-free API reference: it renders /openapi.json in the browser. No CDN script, so the
- * page works on an offline machine and adds nothing to the attack surface.
+ * The API reference page: Swagger UI (swagger-ui-dist) rendering /openapi.json, every file served by
+ * this server from the installed package, so the page works on a machine without internet access.
+ * No inline script or style: the Content-Security-Policy can then forbid both.
  */
-export const docsPage = `<!doctype html>
+
+export interface DocsAssetUrls {
+  css: string;
+  bundle: string;
+  init: string;
+}
+
+export const docsPage = (urls: DocsAssetUrls) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Tessera API</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d1d1f}
-h1{margin-bottom:0}code{font:13px ui-monospace,monospace}
-.op{border:1px solid #ddd;border-radius:6px;margin:.6rem 0;padding:.5rem .8rem}
-.m{display:inline-block;min-width:4.5rem;font-weight:600;text-transform:uppercase}
-.d{color:#555;margin:.3rem 0 0}
-</style></head><body>
-<h1>Tessera API</h1><p>Machine-readable spec: <a href="/openapi.json">/openapi.json</a>. Backend routes use HTTP Basic <code>project_id:secret</code>.</p>
-<div id="ops">Loading…</div>
-<script>
-fetch('/openapi.json').then(r => r.json()).then(spec => {
-  const root = document.getElementById('ops'); root.textContent = '';
-  for (const [path, item] of Object.entries(spec.paths)) for (const [method, op] of Object.entries(item)) {
-    const div = document.createElement('div'); div.className = 'op';
-    const head = document.createElement('div');
-    const m = document.createElement('span'); m.className = 'm'; m.textContent = method;
-    const p = document.createElement('code'); p.textContent = path;
-    const s = document.createElement('span'); s.textContent = ' — ' + (op.summary || '');
-    head.append(m, p, s); div.append(head);
-    if (op.description) { const d = document.createElement('p'); d.className = 'd'; d.textContent = op.description; div.append(d); }
-    root.append(div);
-  }
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="${urls.css}">
+</head><body>
+<noscript>The API reference needs JavaScript; the machine-readable spec is <a href="/openapi.json">/openapi.json</a>.</noscript>
+<div id="swagger-ui"></div>
+<script src="${urls.bundle}"></script>
+<script src="${urls.init}"></script>
+</body></html>`;
+
+/** Swagger UI's start-up, served as a file so no inline script is needed. */
+export const docsInitScript = `"use strict";
+window.ui = SwaggerUIBundle({
+  url: "/openapi.json",
+  dom_id: "#swagger-ui",
+  layout: "BaseLayout",
+  presets: [SwaggerUIBundle.presets.apis],
+  deepLinking: true,
+  docExpansion: "list",
+  defaultModelsExpandDepth: 0,
+  displayRequestDuration: true,
+  // The default sends the spec to validator.swagger.io for a badge: no request may leave this server.
+  validatorUrl: null,
 });
-</script></body></html>`;
+`;

@@ -5,7 +5,7 @@ import { TesseraError, type ErrorType } from "../errors.js";
 import { DatabaseUnavailableError, type Logger } from "../domain/ports.js";
 import type { AppEnv } from "./context.js";
 
-const ERROR_URL = "https://stytch.com/docs/api/errors";
+export const ERROR_URL = "https://stytch.com/docs/api/errors";
 
 export function errorBody(c: Context<AppEnv>, error: TesseraError) {
   return {

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { IssuedSession } from "../domain/sessions.js";
 import type { Session, User } from "../domain/types.js";
+import * as example from "./examples.js";
 
 /**
  * The Stytch wire format (shapes of the official `stytch` package's b2c type definitions), as zod
@@ -19,9 +20,9 @@ export const CustomClaims = json.openapi({ description: "Top-level JWT claims; n
 
 export const Name = z
   .object({ first_name: z.string().max(256).optional(), middle_name: z.string().max(256).optional(), last_name: z.string().max(256).optional() })
-  .openapi("UserName");
+  .openapi("UserName", { example: example.name });
 
-export const Attributes = z.object({ ip_address: z.string().optional(), user_agent: z.string().optional() }).openapi("Attributes");
+export const Attributes = z.object({ ip_address: z.string().optional(), user_agent: z.string().optional() }).openapi("Attributes", { example: example.attributes });
 
 export const UserWire = z
   .object({
@@ -43,7 +44,7 @@ export const UserWire = z
     untrusted_metadata: json,
     external_id: z.string(),
   })
-  .openapi("User");
+  .openapi("User", { example: example.user });
 
 export const SessionWire = z
   .object({
@@ -57,7 +58,7 @@ export const SessionWire = z
     attributes: Attributes,
     custom_claims: json,
   })
-  .openapi("Session");
+  .openapi("Session", { example: example.session });
 
 export const Envelope = { request_id: z.string(), status_code: z.number().int() };
 
@@ -70,7 +71,7 @@ export const ErrorWire = z
     error_url: z.string(),
     error_details: json.optional(),
   })
-  .openapi("Error");
+  .openapi("Error", { example: example.errorExample("session_not_found", { details: { reason: "revoked" } }) });
 
 export function userWire(user: User): z.infer<typeof UserWire> {
   return {

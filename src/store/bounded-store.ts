@@ -33,12 +33,17 @@ export interface StoreBounds {
   maxPending: number;
 }
 
+export interface BoundedStore extends Store {
+  /** Calls outstanding now (running or waiting for a connection), for the metrics gauge. */
+  readonly pendingCalls: number;
+}
+
 /**
  * Every call bounded in time and in number outstanding, and every "cannot answer now" failure turned
  * into one DatabaseUnavailableError (a 503). The deadline does not cancel the query; the server-side
  * statement and lock timeouts end it. `pending` counts until the query itself settles, so the bound is real.
  */
-export function boundStore(store: Store, bounds: StoreBounds): Store {
+export function boundStore(store: Store, bounds: StoreBounds): BoundedStore {
   let pending = 0;
   const guard = async <T>(call: () => Promise<T>): Promise<T> => {
     if (pending >= bounds.maxPending) throw new DatabaseUnavailableError(`more than ${bounds.maxPending} database calls are waiting`);
@@ -70,5 +75,8 @@ export function boundStore(store: Store, bounds: StoreBounds): Store {
     transaction: (work) => guard(() => store.transaction(work)),
     withAdvisoryLock: (lockId, work) => guard(() => store.withAdvisoryLock(lockId, work)),
     ping: () => guard(() => store.ping()),
+    get pendingCalls() {
+      return pending;
+    },
   };
 }

@@ -108,6 +108,15 @@ function createSigningKeyRepo(db: Database): SigningKeyRepo {
       const [row] = await db.select().from(signingKeys).where(eq(signingKeys.state, "current")).orderBy(desc(signingKeys.createdAt)).limit(1);
       return row ? toSigningKey(row) : null;
     },
+    async currentActivations(limit) {
+      const rows = await db
+        .select({ projectId: signingKeys.projectId, activatedAt: signingKeys.activatedAt })
+        .from(signingKeys)
+        .where(eq(signingKeys.state, "current"))
+        .orderBy(signingKeys.activatedAt)
+        .limit(limit);
+      return rows.flatMap((r) => (r.activatedAt ? [{ projectId: r.projectId, activatedAt: r.activatedAt }] : []));
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { EVENTS_LIMIT, type Management } from "../../management/management.js";
 import type { AppEnv } from "../context.js";
+import { PROJECT_ID, PUBLIC_TOKEN } from "../examples.js";
 import { Id } from "../wire.js";
 import { jsonRequest, ok } from "./route-kit.js";
 
@@ -9,53 +10,58 @@ const secured = { security: [{ adminKey: [] }], tags: ["management"] };
 const ProjectParam = z.object({ project_id: Id });
 const Settings = z.record(z.string(), z.unknown()).openapi({ description: "A partial settings patch; nested objects (rateLimits) merge key by key.", example: { allowedOrigins: ["https://app.example.com"], rateLimits: { loginFailuresPerEmail: 5 } } });
 const Any = z.record(z.string(), z.unknown());
+const SECRET_ID = "secret-test-3f6e2c9a-8d1b-4e7f-a5c2-9b0d1e4f6a83";
+const KID = "XmYXNZwNYGGHeWTLmdTPr2Cqb1YfldhXLtA-d_S7hBY";
+const summary = { project_id: PROJECT_ID, name: "Shop", created_at: "2026-01-15T12:00:00.000Z" };
+const project = { ...summary, live: false, settings: { allowedOrigins: ["https://app.example.com"], jwtAlgorithm: "RS256", rateLimits: { loginFailuresPerEmail: 5 } } };
+const key = { kid: KID, alg: "RS256", state: "current", created_at: "2026-01-15T12:00:00.000Z", activate_at: "2026-01-15T12:00:00.000Z", activated_at: "2026-01-15T12:00:00.000Z", deactivated_at: null, retired_at: null };
 
 const routes = {
-  list: createRoute({ method: "get", path: "/admin/v1/projects", summary: "List projects", ...secured, responses: ok(z.object({ projects: z.array(Any) })) }),
+  list: createRoute({ method: "get", path: "/admin/v1/projects", summary: "List projects", ...secured, responses: ok(z.object({ projects: z.array(Any) }), { projects: [summary] }) }),
   create: createRoute({
     method: "post",
     path: "/admin/v1/projects",
     summary: "Create a project (one secret, one public token, one signing key); the secret is shown only here",
     ...secured,
-    request: jsonRequest(z.object({ name: z.string().min(1).max(200), live: z.boolean().optional(), settings: Settings.optional() })),
-    responses: ok(Any),
+    request: jsonRequest(z.object({ name: z.string().min(1).max(200), live: z.boolean().optional(), settings: Settings.optional() }), { name: "Shop", settings: { allowedOrigins: ["https://app.example.com"] } }),
+    responses: ok(Any, { project_id: PROJECT_ID, secret_id: SECRET_ID, secret: "secret-test-…", public_token: PUBLIC_TOKEN }),
   }),
-  show: createRoute({ method: "get", path: "/admin/v1/projects/{project_id}", summary: "A project and every setting", ...secured, request: { params: ProjectParam }, responses: ok(Any) }),
+  show: createRoute({ method: "get", path: "/admin/v1/projects/{project_id}", summary: "A project and every setting", ...secured, request: { params: ProjectParam }, responses: ok(Any, project) }),
   update: createRoute({
     method: "patch",
     path: "/admin/v1/projects/{project_id}",
     summary: "Rename a project or change settings; validated whole, audited, in effect on every instance at once",
     ...secured,
-    request: { params: ProjectParam, ...jsonRequest(z.object({ name: z.string().min(1).max(200).optional(), settings: Settings.optional() })) },
-    responses: ok(Any),
+    request: { params: ProjectParam, ...jsonRequest(z.object({ name: z.string().min(1).max(200).optional(), settings: Settings.optional() }), { settings: { rateLimits: { loginFailuresPerEmail: 10 } } }) },
+    responses: ok(Any, { ...project, changed: ["rateLimits.loginFailuresPerEmail"] }),
   }),
-  createSecret: createRoute({ method: "post", path: "/admin/v1/projects/{project_id}/secrets", summary: "A further live secret (rotation without downtime)", ...secured, request: { params: ProjectParam }, responses: ok(Any) }),
+  createSecret: createRoute({ method: "post", path: "/admin/v1/projects/{project_id}/secrets", summary: "A further live secret (rotation without downtime)", ...secured, request: { params: ProjectParam }, responses: ok(Any, { project_id: PROJECT_ID, secret_id: SECRET_ID, secret: "secret-test-…" }) }),
   revokeSecret: createRoute({
     method: "post",
     path: "/admin/v1/projects/{project_id}/secrets/{secret_id}/revoke",
     summary: "Revoke a secret",
     ...secured,
     request: { params: ProjectParam.extend({ secret_id: Id }) },
-    responses: ok(Any),
+    responses: ok(Any, { project_id: PROJECT_ID, secret_id: SECRET_ID, revoked: true }),
   }),
-  createPublicToken: createRoute({ method: "post", path: "/admin/v1/projects/{project_id}/public_tokens", summary: "A public token for the browser API", ...secured, request: { params: ProjectParam }, responses: ok(Any) }),
-  listKeys: createRoute({ method: "get", path: "/admin/v1/projects/{project_id}/keys", summary: "Signing keys with states and timestamps", ...secured, request: { params: ProjectParam }, responses: ok(z.object({ keys: z.array(Any) })) }),
+  createPublicToken: createRoute({ method: "post", path: "/admin/v1/projects/{project_id}/public_tokens", summary: "A public token for the browser API", ...secured, request: { params: ProjectParam }, responses: ok(Any, { project_id: PROJECT_ID, public_token: PUBLIC_TOKEN }) }),
+  listKeys: createRoute({ method: "get", path: "/admin/v1/projects/{project_id}/keys", summary: "Signing keys with states and timestamps", ...secured, request: { params: ProjectParam }, responses: ok(z.object({ keys: z.array(Any) }), { keys: [key] }) }),
   rotateKeys: createRoute({
     method: "post",
     path: "/admin/v1/projects/{project_id}/keys/rotate",
     summary: "Schedule a new key, or with now=true sign with a new key at once and retire every older one (leak response)",
     ...secured,
-    request: { params: ProjectParam, ...jsonRequest(z.object({ now: z.boolean().optional() })) },
-    responses: ok(Any),
+    request: { params: ProjectParam, ...jsonRequest(z.object({ now: z.boolean().optional() }), { now: true }) },
+    responses: ok(Any, { project_id: PROJECT_ID, moves: [{ kid: KID, to: "retired" }, { kid: "a7Qm…", to: "current" }] }),
   }),
-  reencrypt: createRoute({ method: "post", path: "/admin/v1/keys/reencrypt", summary: "Seal every private key under the first master key", ...secured, responses: ok(Any) }),
+  reencrypt: createRoute({ method: "post", path: "/admin/v1/keys/reencrypt", summary: "Seal every private key under the first master key", ...secured, responses: ok(Any, { reencrypted: 3 }) }),
   events: createRoute({
     method: "get",
     path: "/admin/v1/projects/{project_id}/events",
     summary: "The audit log, newest first",
     ...secured,
     request: { params: ProjectParam, query: z.object({ user_id: Id.optional(), limit: z.coerce.number().int().min(1).max(EVENTS_LIMIT.max).optional() }) },
-    responses: ok(z.object({ events: z.array(Any) })),
+    responses: ok(z.object({ events: z.array(Any) }), { events: [{ event_id: 1042, at: "2026-01-15T12:05:00.000Z", type: "project.updated", user_id: null, session_id: null, actor: "admin-api", ip: null, user_agent: null, details: { changed: ["allowedOrigins"] } }] }),
   }),
 };
 

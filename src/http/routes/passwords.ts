@@ -3,6 +3,7 @@ import { authenticatePassword, checkStrength, createPasswordUser, resetWithExist
 import type { DomainDeps } from "../../domain/ports.js";
 import { requestContext, type AppEnv } from "../context.js";
 import { CustomClaims, Envelope, IssuedWire, issuedWire, Name, SessionDurationMinutes, UserWire, userWire } from "../wire.js";
+import { EMAIL, EMAIL_ID, envelope, login, name, PASSWORD, SESSION_TOKEN } from "../examples.js";
 import { jsonRequest, ok, secured } from "./route-kit.js";
 
 const Email = z.string().max(1024);
@@ -14,6 +15,7 @@ const SessionOptions = {
 };
 const SessionCredential = { session_token: z.string().max(1024).optional(), session_jwt: z.string().max(16_384).optional() };
 const LoginResponse = z.object({ ...Envelope, user_id: z.string(), user: UserWire, ...IssuedWire });
+const NEW_PASSWORD = "violet-Tractor-sunrise-91!";
 
 const createRouteDef = createRoute({
   method: "post",
@@ -23,8 +25,9 @@ const createRouteDef = createRoute({
   ...secured,
   request: jsonRequest(
     z.object({ email: Email, password: Password, name: Name.optional(), trusted_metadata: z.record(z.string(), z.unknown()).optional(), untrusted_metadata: z.record(z.string(), z.unknown()).optional(), ...SessionOptions }),
+    { email: EMAIL, password: PASSWORD, name, session_duration_minutes: 60 },
   ),
-  responses: ok(LoginResponse.extend({ email_id: z.string() })),
+  responses: ok(LoginResponse.extend({ email_id: z.string() }), { ...login, email_id: EMAIL_ID }),
 });
 
 const authenticateRoute = createRoute({
@@ -34,8 +37,8 @@ const authenticateRoute = createRoute({
   summary: "Log in with email and password",
   description: "An unknown email answers exactly like a wrong password (unauthorized_credentials), unlike Stytch's email_not_found.",
   ...secured,
-  request: jsonRequest(z.object({ email: Email, password: Password, ...SessionCredential, ...SessionOptions })),
-  responses: ok(LoginResponse),
+  request: jsonRequest(z.object({ email: Email, password: Password, ...SessionCredential, ...SessionOptions }), { email: EMAIL, password: PASSWORD, session_duration_minutes: 60 }),
+  responses: ok(LoginResponse, login),
 });
 
 const strengthRoute = createRoute({
@@ -44,7 +47,7 @@ const strengthRoute = createRoute({
   tags: ["passwords"],
   summary: "Estimate a password's strength (zxcvbn)",
   ...secured,
-  request: jsonRequest(z.object({ password: Password, email: Email.optional() })),
+  request: jsonRequest(z.object({ password: Password, email: Email.optional() }), { password: "ada1815", email: EMAIL }),
   responses: ok(
     z.object({
       ...Envelope,
@@ -55,6 +58,15 @@ const strengthRoute = createRoute({
       breach_detection_on_create: z.boolean(),
       feedback: z.object({ warning: z.string(), suggestions: z.array(z.string()) }),
     }),
+    {
+      ...envelope,
+      valid_password: false,
+      score: 1,
+      breached_password: false,
+      strength_policy: "zxcvbn",
+      breach_detection_on_create: true,
+      feedback: { warning: "Dates are easy to guess.", suggestions: ["Use at least 8 characters.", "Add more words that are less common.", "Avoid dates and years that are associated with you."] },
+    },
   ),
 });
 
@@ -64,8 +76,13 @@ const existingResetRoute = createRoute({
   tags: ["passwords"],
   summary: "Change a password by giving the current one; revokes the user's other sessions",
   ...secured,
-  request: jsonRequest(z.object({ email: Email, existing_password: Password, new_password: Password, ...SessionCredential, ...SessionOptions })),
-  responses: ok(LoginResponse),
+  request: jsonRequest(z.object({ email: Email, existing_password: Password, new_password: Password, ...SessionCredential, ...SessionOptions }), {
+    email: EMAIL,
+    existing_password: PASSWORD,
+    new_password: NEW_PASSWORD,
+    session_duration_minutes: 60,
+  }),
+  responses: ok(LoginResponse, login),
 });
 
 const sessionResetRoute = createRoute({
@@ -74,8 +91,8 @@ const sessionResetRoute = createRoute({
   tags: ["passwords"],
   summary: "Change a password with a session authenticated in the last 5 minutes; revokes the user's other sessions",
   ...secured,
-  request: jsonRequest(z.object({ password: Password, ...SessionCredential, ...SessionOptions })),
-  responses: ok(LoginResponse),
+  request: jsonRequest(z.object({ password: Password, ...SessionCredential, ...SessionOptions }), { password: NEW_PASSWORD, session_token: SESSION_TOKEN }),
+  responses: ok(LoginResponse, login),
 });
 
 export function registerPasswordRoutes(app: OpenAPIHono<AppEnv>, deps: DomainDeps) {

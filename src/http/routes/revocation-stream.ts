@@ -1,10 +1,12 @@
-import type { Hono } from "hono";
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { streamSSE, type SSEStreamingApi } from "hono/streaming";
 import { feedSince, parseCursor, type FeedBatch, type FeedEvent } from "../../domain/feed.js";
 import type { DomainDeps, FeedCursor, Logger } from "../../domain/ports.js";
 import type { Project } from "../../domain/types.js";
 import type { AppEnv } from "../context.js";
 import type { DrainSignal } from "../drain.js";
+import { errorExample, SESSION_ID, USER_ID } from "../examples.js";
+import { errorContent, secured } from "./route-kit.js";
 
 /** Fallback when a notification was lost (Redis down): every stream re-reads Postgres this often. */
 export const FEED_POLL_MS = 5_000;
@@ -19,6 +21,41 @@ const wire = (event: FeedEvent) =>
     ? { session_id: event.sessionId, user_id: event.userId, revoked_at: event.at.toISOString() }
     : { user_id: event.userId, not_before: event.notBefore.toISOString() };
 
+const EXAMPLE = `id: 7419-1032
+event: session.revoked
+data: {"session_id":"${SESSION_ID}","user_id":"${USER_ID}","revoked_at":"2026-01-15T12:03:00.000Z"}
+
+event: ready
+data: {"jwt_lifetime_seconds":300,"poll_ms":5000}
+
+id: 7431-1047
+event: user.changed
+data: {"user_id":"${USER_ID}","not_before":"2026-01-15T12:04:00.000Z"}
+
+: keepalive
+
+`;
+
+/** Documented, not enforced: a cursor that does not parse replays the whole window, as before. */
+const streamRoute = createRoute({
+  method: "get",
+  path: "/v1/sessions/revocations/stream",
+  tags: ["sessions"],
+  summary: "Server-sent events of session revocations and user changes",
+  description:
+    "Replays the events of the last JWT lifetime (plus clock skew), sends `ready` once the replay is complete, then streams live events; a `: keepalive` comment comes after 15 s of quiet. Events: `session.revoked` {session_id, user_id, revoked_at} (reject JWTs of that session at once) and `user.changed` {user_id, not_before} (treat that user's JWTs issued before not_before as too old). Each event's `id` is an opaque cursor: reconnect with `Last-Event-ID` (or `?last_event_id=`) to resume after it.",
+  ...secured,
+  request: {
+    headers: z.object({ "last-event-id": z.string().optional().openapi({ description: "Resume after this event id", example: "7419-1032" }) }),
+    query: z.object({ last_event_id: z.string().optional().openapi({ description: "Same as the Last-Event-ID header, for clients that cannot set it" }) }),
+  },
+  responses: {
+    200: { description: "An event stream; it stays open", content: { "text/event-stream": { schema: z.string(), example: EXAMPLE } } },
+    401: { description: "Missing or wrong credentials", ...errorContent({ unauthorized_credentials: errorExample("unauthorized_credentials") }) },
+    503: { description: "The database did not answer the first read", ...errorContent({ service_unavailable: errorExample("service_unavailable") }) },
+  },
+});
+
 type StreamDeps = Pick<DomainDeps, "store" | "clock" | "feed"> & { logger: Logger; drain: DrainSignal };
 
 /**
@@ -27,8 +64,8 @@ type StreamDeps = Pick<DomainDeps, "store" | "clock" | "feed"> & { logger: Logge
  * `ready`, then streams live: woken by the feed notifier, with a periodic poll as the safety net.
  * The first read happens before the stream opens, so a database outage is a 503, not an empty stream.
  */
-export function registerRevocationStream(app: Hono<AppEnv>, deps: StreamDeps, pollMs = FEED_POLL_MS) {
-  app.get("/v1/sessions/revocations/stream", async (c) => {
+export function registerRevocationStream(app: OpenAPIHono<AppEnv>, deps: StreamDeps, pollMs = FEED_POLL_MS) {
+  app.openapi(streamRoute, async (c) => {
     const project = c.get("project");
     const first = await feedSince(deps, project, parseCursor(c.req.header("last-event-id") ?? c.req.query("last_event_id")));
     c.header("Cache-Control", "no-store");

@@ -7,17 +7,17 @@ import type { DomainDeps } from "../../domain/ports.js";
 import { authenticateSession, revokeSession, type IssuedSession } from "../../domain/sessions.js";
 import { clearSessionCookies, readSessionToken, setSessionCookies } from "../browser-guard.js";
 import { requestContext, type AppEnv } from "../context.js";
-import { Envelope, ErrorWire, Id, SessionWire, sessionWire, UserWire, userWire } from "../wire.js";
-import { jsonRequest } from "./route-kit.js";
+import { Envelope, Id, SessionWire, sessionWire, UserWire, userWire } from "../wire.js";
+import { EMAIL, envelope, errorExample, PASSWORD, session, SESSION_ID, user } from "../examples.js";
+import { errorContent, jsonRequest } from "./route-kit.js";
 
 const PublicToken = z.object({ public_token: Id });
 const Credentials = z.object({ email: z.string().max(1024), password: z.string().max(4096) });
-const errors = { content: { "application/json": { schema: ErrorWire } } };
-const responses = <T extends z.ZodType>(schema: T) => ({
-  200: { description: "Success", content: { "application/json": { schema } } },
-  401: { description: "No live session, or bad credentials", ...errors },
-  403: { description: "Origin not allowed or CSRF header missing", ...errors },
-  429: { description: "Too many requests (logins, sign-ups); see Retry-After", ...errors },
+const responses = <T extends z.ZodType>(schema: T, example: z.output<T>) => ({
+  200: { description: "Success", content: { "application/json": { schema, example } } },
+  401: { description: "No live session, or bad credentials", ...errorContent({ no_session: errorExample("no_session", { details: { reason: "revoked" } }), unauthorized_credentials: errorExample("unauthorized_credentials") }) },
+  403: { description: "Origin not allowed or CSRF header missing", ...errorContent({ origin_not_allowed: errorExample("origin_not_allowed"), csrf_header_missing: errorExample("csrf_header_missing") }) },
+  429: { description: "Too many requests (logins, sign-ups); see Retry-After", ...errorContent({ too_many_requests: errorExample("too_many_requests") }) },
 });
 /** What the SDK needs to schedule refreshes without reading the JWT; never the session token. */
 const SessionState = z.object({
@@ -31,14 +31,16 @@ const SessionState = z.object({
 
 const path = (p: string) => `/sdk/v1/{public_token}${p}`;
 const tags = ["browser"];
-const withBody = <T extends z.ZodType>(schema: T) => ({ params: PublicToken, ...jsonRequest(schema) });
+const withBody = <T extends z.ZodType>(schema: T, example: z.input<T>) => ({ params: PublicToken, ...jsonRequest(schema, example) });
+const credentials = { email: EMAIL, password: PASSWORD };
+const state = { ...envelope, session, user, jwt_issued_at: "2026-01-15T12:00:00.000Z", jwt_expires_at: "2026-01-15T12:05:00.000Z" };
 
-const signUpRoute = createRoute({ method: "post", path: path("/signup"), tags, summary: "Sign up (when allowed); the same answer whether or not the email was taken", request: withBody(Credentials), responses: responses(z.object(Envelope)) });
-const logInRoute = createRoute({ method: "post", path: path("/login"), tags, summary: "Log in with email and password; sets the session cookies", request: withBody(Credentials), responses: responses(SessionState) });
-const refreshRoute = createRoute({ method: "post", path: path("/sessions/authenticate"), tags, summary: "Refresh: check the session cookie, mint a fresh JWT", request: { params: PublicToken }, responses: responses(SessionState) });
-const logOutRoute = createRoute({ method: "post", path: path("/logout"), tags, summary: "Revoke the current session and clear the cookies", request: { params: PublicToken }, responses: responses(z.object(Envelope)) });
-const listRoute = createRoute({ method: "get", path: path("/sessions"), tags, summary: "The signed-in user's live sessions", request: { params: PublicToken }, responses: responses(z.object({ ...Envelope, sessions: z.array(SessionWire.extend({ current: z.boolean() })) })) });
-const revokeRoute = createRoute({ method: "post", path: path("/sessions/revoke"), tags, summary: "Revoke another of the signed-in user's sessions", request: withBody(z.object({ session_id: Id })), responses: responses(z.object(Envelope)) });
+const signUpRoute = createRoute({ method: "post", path: path("/signup"), tags, summary: "Sign up (when allowed); the same answer whether or not the email was taken", request: withBody(Credentials, credentials), responses: responses(z.object(Envelope), envelope) });
+const logInRoute = createRoute({ method: "post", path: path("/login"), tags, summary: "Log in with email and password; sets the session cookies", request: withBody(Credentials, credentials), responses: responses(SessionState, state) });
+const refreshRoute = createRoute({ method: "post", path: path("/sessions/authenticate"), tags, summary: "Refresh: check the session cookie, mint a fresh JWT", request: { params: PublicToken }, responses: responses(SessionState, state) });
+const logOutRoute = createRoute({ method: "post", path: path("/logout"), tags, summary: "Revoke the current session and clear the cookies", request: { params: PublicToken }, responses: responses(z.object(Envelope), envelope) });
+const listRoute = createRoute({ method: "get", path: path("/sessions"), tags, summary: "The signed-in user's live sessions", request: { params: PublicToken }, responses: responses(z.object({ ...Envelope, sessions: z.array(SessionWire.extend({ current: z.boolean() })) }), { ...envelope, sessions: [{ ...session, roles: [], current: true }] }) });
+const revokeRoute = createRoute({ method: "post", path: path("/sessions/revoke"), tags, summary: "Revoke another of the signed-in user's sessions", request: withBody(z.object({ session_id: Id }), { session_id: SESSION_ID }), responses: responses(z.object(Envelope), envelope) });
 
 export function registerSdkRoutes(app: OpenAPIHono<AppEnv>, deps: DomainDeps) {
   const tokenOf = (c: Context<AppEnv>) => {

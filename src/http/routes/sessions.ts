@@ -5,10 +5,13 @@ import { authenticateSession, listSessions, revokeAllSessionsOfUser, revokeSessi
 import { getUser } from "../../domain/users.js";
 import { requestContext, type AppEnv } from "../context.js";
 import { CustomClaims, Envelope, Id, SessionDurationMinutes, SessionWire, sessionWire, UserWire, userWire } from "../wire.js";
+import { envelope, errorExample, issued, SESSION_ID, SESSION_TOKEN, session, user } from "../examples.js";
 import { jsonRequest, ok, secured } from "./route-kit.js";
 
 const SessionToken = z.string().max(1024);
 const SessionJwt = z.string().max(16_384);
+const refused = (reason: string) => errorExample("session_not_found", { details: { reason } });
+const sessionNotFound = { not_found: refused("not_found") };
 
 const authenticateRoute = createRoute({
   method: "post",
@@ -25,8 +28,13 @@ const authenticateRoute = createRoute({
       session_duration_minutes: SessionDurationMinutes.optional(),
       session_custom_claims: CustomClaims.optional(),
     }),
+    { session_token: SESSION_TOKEN, session_duration_minutes: 60, session_custom_claims: { tenant: "acme" } },
   ),
-  responses: ok(z.object({ ...Envelope, session: SessionWire, session_token: z.string(), session_jwt: z.string(), user: UserWire })),
+  responses: ok(
+    z.object({ ...Envelope, session: SessionWire, session_token: z.string(), session_jwt: z.string(), user: UserWire }),
+    { ...envelope, ...issued, user },
+    { revoked: refused("revoked"), expired: refused("expired"), idle_timeout: refused("idle_timeout"), user_deleted: refused("user_deleted"), not_found: refused("not_found") },
+  ),
 });
 
 const revokeRoute = createRoute({
@@ -38,8 +46,9 @@ const revokeRoute = createRoute({
   ...secured,
   request: jsonRequest(
     z.object({ session_id: Id.optional(), session_token: SessionToken.optional(), session_jwt: SessionJwt.optional(), user_id: Id.optional() }),
+    { session_id: SESSION_ID },
   ),
-  responses: ok(z.object({ ...Envelope, revoked_sessions: z.number().int().optional() })),
+  responses: ok(z.object({ ...Envelope, revoked_sessions: z.number().int().optional() }), envelope, sessionNotFound),
 });
 
 const getRoute = createRoute({
@@ -49,7 +58,7 @@ const getRoute = createRoute({
   summary: "List a user's live sessions",
   ...secured,
   request: { query: z.object({ user_id: Id }) },
-  responses: ok(z.object({ ...Envelope, sessions: z.array(SessionWire) })),
+  responses: ok(z.object({ ...Envelope, sessions: z.array(SessionWire) }), { ...envelope, sessions: [session] }, { user_not_found: errorExample("user_not_found") }),
 });
 
 export function registerSessionRoutes(app: OpenAPIHono<AppEnv>, deps: DomainDeps) {

@@ -4,11 +4,14 @@ import type { DomainDeps } from "../../domain/ports.js";
 import { createUser, deleteUser, getUser, SEARCH_LIMIT, searchUsers, updateUser } from "../../domain/users.js";
 import { requestContext, type AppEnv } from "../context.js";
 import { Attributes, Envelope, Id, Name, UserWire, userWire } from "../wire.js";
+import { EMAIL, EMAIL_ID, envelope, errorExample, name, USER_ID, user } from "../examples.js";
 import { jsonRequest, ok, secured } from "./route-kit.js";
 
 const UserIdParam = z.object({ user_id: Id });
 const Metadata = z.record(z.string(), z.unknown());
 const Roles = z.array(z.string().min(1).max(128)).max(100);
+const userNotFound = { user_not_found: errorExample("user_not_found") };
+const updatedUser = { ...user, roles: ["editor", "billing"], trusted_metadata: { plan: "enterprise" } };
 
 const createUserRoute = createRoute({
   method: "post",
@@ -27,8 +30,16 @@ const createUserRoute = createRoute({
       external_id: z.string().max(128).optional(),
       roles: Roles.optional(),
     }),
+    { email: EMAIL, name, trusted_metadata: { plan: "pro" }, untrusted_metadata: { theme: "dark" }, external_id: "crm-4711", roles: ["editor"] },
   ),
-  responses: ok(z.object({ ...Envelope, user_id: z.string(), email_id: z.string(), status: z.string(), phone_id: z.string(), user: UserWire })),
+  responses: ok(z.object({ ...Envelope, user_id: z.string(), email_id: z.string(), status: z.string(), phone_id: z.string(), user: UserWire }), {
+    ...envelope,
+    user_id: USER_ID,
+    email_id: EMAIL_ID,
+    status: "active",
+    phone_id: "",
+    user: { ...user, password: null },
+  }),
 });
 
 const getUserRoute = createRoute({
@@ -38,7 +49,7 @@ const getUserRoute = createRoute({
   summary: "Get a user",
   ...secured,
   request: { params: UserIdParam },
-  responses: ok(UserWire.extend(Envelope)),
+  responses: ok(UserWire.extend(Envelope), { ...envelope, ...user }, userNotFound),
 });
 
 const updateUserRoute = createRoute({
@@ -58,9 +69,14 @@ const updateUserRoute = createRoute({
         external_id: z.string().max(128).optional(),
         roles: Roles.optional(),
       }),
+      { trusted_metadata: { plan: "enterprise", trial_ends_at: null }, roles: ["editor", "billing"] },
     ),
   },
-  responses: ok(z.object({ ...Envelope, user_id: z.string(), emails: UserWire.shape.emails, phone_numbers: z.array(z.unknown()), crypto_wallets: z.array(z.unknown()), user: UserWire })),
+  responses: ok(
+    z.object({ ...Envelope, user_id: z.string(), emails: UserWire.shape.emails, phone_numbers: z.array(z.unknown()), crypto_wallets: z.array(z.unknown()), user: UserWire }),
+    { ...envelope, user_id: USER_ID, emails: user.emails, phone_numbers: [], crypto_wallets: [], user: updatedUser },
+    userNotFound,
+  ),
 });
 
 const deleteUserRoute = createRoute({
@@ -70,7 +86,7 @@ const deleteUserRoute = createRoute({
   summary: "Delete a user and revoke all of its sessions",
   ...secured,
   request: { params: UserIdParam },
-  responses: ok(z.object({ ...Envelope, user_id: z.string() })),
+  responses: ok(z.object({ ...Envelope, user_id: z.string() }), { ...envelope, user_id: USER_ID }, userNotFound),
 });
 
 const Operand = z.object({ filter_name: z.string(), filter_value: z.unknown() });
@@ -87,8 +103,13 @@ const searchUsersRoute = createRoute({
       limit: z.number().int().min(1).max(SEARCH_LIMIT.max).optional(),
       query: z.object({ operator: z.enum(["AND", "OR"]), operands: z.array(Operand).max(20) }).optional(),
     }),
+    { limit: 100, query: { operator: "AND", operands: [{ filter_name: "email_address_fuzzy", filter_value: "ada" }, { filter_name: "status", filter_value: "active" }] } },
   ),
-  responses: ok(z.object({ ...Envelope, results: z.array(UserWire), results_metadata: z.object({ total: z.number().int(), next_cursor: z.string().nullable() }) })),
+  responses: ok(z.object({ ...Envelope, results: z.array(UserWire), results_metadata: z.object({ total: z.number().int(), next_cursor: z.string().nullable() }) }), {
+    ...envelope,
+    results: [user],
+    results_metadata: { total: 1, next_cursor: null },
+  }),
 });
 
 export function registerUserRoutes(app: OpenAPIHono<AppEnv>, deps: DomainDeps) {
