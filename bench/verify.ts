@@ -36,7 +36,7 @@ export async function benchVerify() {
     const ours: number[] = [];
     const bare: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      bare.push(await runFor(PHASE_MS, CONCURRENCY, () => jwtVerify(jwt, localSet, { issuer: publicUrl, audience: project.projectId })));
+      bare.push(await runFor(PHASE_MS, CONCURRENCY, () => jwtVerify(jwt, localSet, { issuer: `stytch.com/${project.projectId}`, audience: project.projectId })));
       ours.push(await runFor(PHASE_MS, CONCURRENCY, () => verifier.authenticateJwt(jwt)));
     }
     const [o, b] = [median(ours), median(bare)];
