@@ -1,83 +1,22 @@
-import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer, type AddressInfo } from "node:net";
-import type { Readable } from "node:stream";
-import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { basicAuth, createTestEnvironment, DATABASE_URL, type TestEnvironment } from "./helpers.js";
+import { freePort, runTessera, TesseraProcess, type Exit } from "./server-process.js";
 
 /**
- * The CLI as a user runs it: `node --import tsx src/cli.ts <args>`, a child process with an explicit
+ * The CLI as a user runs it: `node bin/tessera.cjs <args>`, a child process with an explicit
  * environment (the test environment plus PATH) and nothing inherited from the test runner.
  */
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** Upper bound for one CLI command; a hung process is killed and the test fails on its exit code. */
 const COMMAND_TIMEOUT_MS = 45_000;
 const DATABASE_KIND = DATABASE_URL ? "postgres" : "pglite";
 const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 type Env = Record<string, string | undefined>;
-type CliChild = ChildProcessByStdio<null, Readable, Readable>;
 
-interface Finished {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function childEnv(env: Env): NodeJS.ProcessEnv {
-  const result: Record<string, string> = { PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin" };
-  for (const [name, value] of Object.entries(env)) if (value !== undefined) result[name] = value;
-  return result;
-}
-
-/** A running CLI process whose output is collected as it arrives. */
-class CliProcess {
-  readonly child: CliChild;
-  stdout = "";
-  stderr = "";
-  readonly finished: Promise<Finished>;
-  exited = false;
-
-  constructor(args: string[], env: Env) {
-    this.child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], { cwd: ROOT, env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
-    this.child.stdout.setEncoding("utf8").on("data", (chunk: string) => (this.stdout += chunk));
-    this.child.stderr.setEncoding("utf8").on("data", (chunk: string) => (this.stderr += chunk));
-    this.finished = new Promise((resolve) => {
-      this.child.once("error", (error) => {
-        this.exited = true;
-        resolve({ code: null, signal: null, stdout: this.stdout, stderr: `${this.stderr}spawn failed: ${error.message}` });
-      });
-      // "close", not "exit": both pipes are drained, so the output is complete
-      this.child.once("close", (code, signal) => {
-        this.exited = true;
-        resolve({ code, signal, stdout: this.stdout, stderr: this.stderr });
-      });
-    });
-  }
-
-  /** Waits for the process to end; kills it (SIGKILL) and reports `timedOut` when it outlives `ms`. */
-  async waitForExit(ms: number): Promise<Finished & { timedOut: boolean }> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), ms)));
-    const outcome = await Promise.race([this.finished, timeout]);
-    clearTimeout(timer);
-    if (outcome !== "timeout") return { ...outcome, timedOut: false };
-    this.child.kill("SIGKILL");
-    return { ...(await this.finished), timedOut: true };
-  }
-
-  async kill(): Promise<void> {
-    if (this.exited) return;
-    this.child.kill("SIGKILL");
-    await this.finished;
-  }
-}
-
-async function cli(args: string[], env: Env): Promise<Finished> {
-  const run = await new CliProcess(args, env).waitForExit(COMMAND_TIMEOUT_MS);
+async function cli(args: string[], env: Env): Promise<Exit> {
+  const run = await runTessera(args, env, COMMAND_TIMEOUT_MS);
   expect(run.timedOut, `tessera ${args.join(" ")} did not exit within ${COMMAND_TIMEOUT_MS} ms`).toBe(false);
   return run;
 }
@@ -110,21 +49,10 @@ async function cliFailure(args: string[], env: Env): Promise<string> {
   return `${error.type}: ${error.message}`;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until `ready()` holds; throws after `ms`, or at once when the process has exited. */
-async function waitUntil(what: string, server: CliProcess, ms: number, ready: () => Promise<boolean> | boolean): Promise<void> {
+async function waitUntil(what: string, server: TesseraProcess, ms: number, ready: () => Promise<boolean> | boolean): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (server.exited) throw new Error(`the server exited while waiting for ${what}\nstdout: ${server.stdout}\nstderr: ${server.stderr}`);
@@ -274,7 +202,7 @@ describe("tessera CLI: a different master key", () => {
 describe("tessera serve", () => {
   const PASSWORD = "violet-Tractor-sunrise-91!";
   let environment: TestEnvironment;
-  let server: CliProcess | undefined;
+  let server: TesseraProcess | undefined;
 
   beforeAll(async () => {
     environment = await createTestEnvironment();
@@ -291,7 +219,7 @@ describe("tessera serve", () => {
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
     // the most verbose level: whatever the server logs, this test sees
-    const running = (server = new CliProcess(["serve"], { ...environment.env, PORT: String(port), LOG_LEVEL: "trace" }));
+    const running = (server = new TesseraProcess(["serve"], { ...environment.env, PORT: String(port), LOG_LEVEL: "trace" }));
 
     await waitUntil("GET /healthz", running, 30_000, async () => {
       try {

@@ -7,7 +7,9 @@ import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import postgres from "postgres";
 import { pino } from "pino";
+import { Writable } from "node:stream";
 import { loadConfig, type Config } from "../src/config.js";
+import { createLogger } from "../src/logger.js";
 import { createDeps, type Deps, type DepsOverrides } from "../src/deps.js";
 import type { Clock } from "../src/domain/ports.js";
 import { createProject, resolveSettings, type CreatedProject } from "../src/domain/projects.js";
@@ -161,6 +163,18 @@ async function serverOn(environment: TestEnvironment, deps: Deps, clock: TestClo
       await environment.cleanup();
     },
   };
+}
+
+/** A real logger whose JSON lines land in `lines`, for tests of what the server logs. */
+export function capturedLogger(level: Config["logLevel"] = "info"): { logger: ReturnType<typeof createLogger>; lines: string[] } {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  return { logger: createLogger({ level, destination: sink }), lines };
 }
 
 export function basicAuth(projectId: string, secret: string): string {

@@ -1,19 +1,11 @@
-import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../src/logger.js";
-import { createTestServer, STRONG_PASSWORD, type TestServer } from "./helpers.js";
+import { capturedLogger, createTestServer, STRONG_PASSWORD, type TestServer } from "./helpers.js";
 
 describe("logs", () => {
-  const lines: string[] = [];
+  const { logger, lines } = capturedLogger();
   let server: TestServer;
   beforeAll(async () => {
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
-    server = await createTestServer({ overrides: { logger: createLogger({ level: "info", destination: sink }) } });
+    server = await createTestServer({ overrides: { logger } });
   });
   afterAll(() => server.close());
 
@@ -35,16 +27,7 @@ describe("logs", () => {
   });
 
   it("redacts credential fields if code ever logs them", () => {
-    const captured: string[] = [];
-    const logger = createLogger({
-      level: "info",
-      destination: new Writable({
-        write(chunk, _e, done) {
-          captured.push(String(chunk));
-          done();
-        },
-      }),
-    });
+    const { logger, lines: captured } = capturedLogger();
     logger.info({ body: { password: "hunter2-Hunter2", session_token: "tok", secret: "sec" }, req: { headers: { authorization: "Basic abc", cookie: "c=1" } } }, "oops");
     expect(captured.join("")).not.toMatch(/hunter2|"tok"|"sec"|Basic abc|c=1/);
     expect(captured.join("")).toContain("[redacted]");

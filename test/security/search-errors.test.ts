@@ -1,8 +1,6 @@
-import { Writable } from "node:stream";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../../src/logger.js";
-import { createTestServer, signUp, type TestServer } from "../helpers.js";
+import { capturedLogger, createTestServer, signUp, type TestServer } from "../helpers.js";
 
 const cursor = (createdAt: string, userId: string) => Buffer.from(JSON.stringify([createdAt, userId])).toString("base64url");
 
@@ -11,16 +9,10 @@ const cursor = (createdAt: string, userId: string) => Buffer.from(JSON.stringify
  * range), and the 500's log line carried the query's parameters, past the log redaction.
  */
 describe("security: users.search refuses what Postgres cannot take, and DB errors never log parameters", () => {
-  const lines: string[] = [];
+  const { logger, lines } = capturedLogger();
   let server: TestServer;
   beforeAll(async () => {
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
-    server = await createTestServer({ overrides: { logger: createLogger({ level: "info", destination: sink }) } });
+    server = await createTestServer({ overrides: { logger } });
     await signUp(server, "someone@example.com");
   });
   afterAll(() => server.close());
