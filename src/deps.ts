@@ -14,12 +14,13 @@ import { countingFeedNotifier, countingRateLimiter } from "./metrics/instrumente
 import { createMetrics } from "./metrics/metrics.js";
 import { redisState, signingKeyAges } from "./metrics/sources.js";
 import { connectRedis, inProcessRedis } from "./redis/connection.js";
-import { createInProcessFeedNotifier, createRedisFeedNotifier } from "./redis/feed-notifier.js";
+import { createInProcessFeedNotifier, createRedisFeedNotifier, PROJECT_CHANGES_CHANNEL } from "./redis/feed-notifier.js";
 import { createRateLimiter } from "./redis/rate-limiter.js";
 import { ensureDataDir } from "./store/data-dir-lock.js";
 import { openDatabase, type DatabaseHandle } from "./store/db.js";
 import { boundStore } from "./store/bounded-store.js";
 import { createPostgresStore } from "./store/postgres-store.js";
+import { cacheProjects } from "./store/project-cache.js";
 import type { Options as Argon2Options } from "@node-rs/argon2";
 import type { Logger as PinoLogger } from "pino";
 
@@ -50,6 +51,11 @@ export interface DepsOverrides {
 
 /** Database calls allowed to wait at once per process (10 connections); past it, 503 at once. */
 const MAX_PENDING_DATABASE_CALLS = 512;
+/**
+ * How long an instance may reuse a project read (settings, live secrets, public tokens) when the change
+ * notification cannot reach it (Redis down): otherwise a change takes effect everywhere at once.
+ */
+export const PROJECT_CACHE_TTL_MS = 2_000;
 /** Background duties (key rotation over every project) may take longer than a request. */
 const JOB_DATABASE_TIMEOUT_MS = 60_000;
 
@@ -72,10 +78,10 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   const timeoutMs = overrides.databaseTimeoutMs ?? config.databaseTimeoutMs;
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: overrides.inMemoryDatabase ? null : config.dataDir, timeoutMs });
   const unbounded = createPostgresStore(database.db, clock);
-  const store = boundStore(unbounded, { deadlineMs: timeoutMs, maxPending: MAX_PENDING_DATABASE_CALLS });
+  const bounded = boundStore(unbounded, { deadlineMs: timeoutMs, maxPending: MAX_PENDING_DATABASE_CALLS });
   try {
     await database.migrate();
-    await assertMasterKeyOpensKeys(store, vault);
+    await assertMasterKeyOpensKeys(bounded, vault);
   } catch (error) {
     await database.close(); // an open pool would keep a failed start from ever exiting
     throw error;
@@ -84,6 +90,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   const redisConnection = config.redisUrl ? connectRedis(config.redisUrl) : null;
   const redis = redisConnection ?? inProcessRedis;
   const feed = countingFeedNotifier(redisConnection ? createRedisFeedNotifier(redisConnection.client, logger) : createInProcessFeedNotifier(), metrics);
+  const projectChanges = redisConnection ? createRedisFeedNotifier(redisConnection.client, logger, PROJECT_CHANGES_CHANNEL) : createInProcessFeedNotifier();
+  const store = cacheProjects(bounded, { clock, ttlMs: PROJECT_CACHE_TTL_MS, changes: projectChanges });
   const hasher = await createArgon2Hasher({
     concurrency: config.passwordHashConcurrency,
     queueLimit: config.passwordHashQueueLimit,
@@ -91,7 +99,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     ...(overrides.argon2Params ? { params: overrides.argon2Params } : {}),
   });
   const jobStore = boundStore(unbounded, { deadlineMs: Math.max(timeoutMs, JOB_DATABASE_TIMEOUT_MS), maxPending: MAX_PENDING_DATABASE_CALLS });
-  metrics.watch({ hashing: hasher.semaphore, databaseCalls: { request: store, job: jobStore }, redisState: redisState(redis), signingKeyAges: signingKeyAges({ store, clock }) });
+  metrics.watch({ hashing: hasher.semaphore, databaseCalls: { request: bounded, job: jobStore }, redisState: redisState(redis), signingKeyAges: signingKeyAges({ store, clock }) });
 
   return {
     config,
@@ -116,7 +124,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     metrics,
     metricsToken: config.metricsToken,
     async close() {
-      await Promise.allSettled([feed.close(), redis.close(), database.close()]);
+      await Promise.allSettled([feed.close(), projectChanges.close(), redis.close(), database.close()]);
     },
   };
 }

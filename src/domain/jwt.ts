@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { compactVerify, decodeProtectedHeader, SignJWT } from "jose";
+import { compactVerify, decodeProtectedHeader } from "jose";
 import { epochSeconds } from "./clock.js";
 import type { SigningKeys } from "./keys.js";
 import type { Project, Session, User } from "./types.js";
@@ -58,16 +58,21 @@ export async function mintSessionJwt(
   const iat = epochSeconds(now);
   // exp never outlives the session: a JWT must not vouch for a session past its expiry.
   const exp = Math.min(iat + project.settings.jwtLifetimeSeconds, epochSeconds(session.expiresAt));
-  const jwt = await new SignJWT({ ...session.customClaims, [SESSION_CLAIM]: sessionClaim(session, user) })
-    .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: "JWT" })
-    .setIssuer(issuerFor(project, deps.publicUrl))
-    .setAudience([project.projectId])
-    .setSubject(user.userId)
-    .setIssuedAt(iat)
-    .setNotBefore(iat)
-    .setExpirationTime(exp)
-    .setJti(randomUUID())
-    .sign(signer.key);
+  // Built by hand rather than with jose's SignJWT: the claims are ours (custom claims cannot shadow a
+  // registered one, see RESERVED_CLAIMS) and the header is encoded once per key (keys.ts, createSigner).
+  const claims = {
+    ...session.customClaims,
+    [SESSION_CLAIM]: sessionClaim(session, user),
+    iss: issuerFor(project, deps.publicUrl),
+    aud: [project.projectId],
+    sub: user.userId,
+    iat,
+    nbf: iat,
+    exp,
+    jti: randomUUID(),
+  };
+  const signingInput = `${signer.encodedHeader}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}`;
+  const jwt = `${signingInput}.${await signer.sign(signingInput)}`;
   return { jwt, issuedAt: new Date(iat * 1000), expiresAt: new Date(exp * 1000) };
 }
 

@@ -1,3 +1,4 @@
+import { createPrivateKey, sign, type JsonWebKey, type KeyObject, type SignKeyObjectInput } from "node:crypto";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from "jose";
 import type { Clock, Store, Vault } from "./ports.js";
 import type { JwtAlgorithm, SigningKeyRecord } from "./types.js";
@@ -70,7 +71,10 @@ export async function createSigningKey(
 export interface Signer {
   kid: string;
   alg: JwtAlgorithm;
-  key: CryptoKey;
+  /** The JWS protected header `{"alg","kid","typ":"JWT"}`, base64url-encoded once per key. */
+  encodedHeader: string;
+  /** The base64url signature of a JWS signing input (`header.payload`). */
+  sign(signingInput: string): Promise<string>;
 }
 
 export interface Verifier {
@@ -125,8 +129,8 @@ export function createSigningKeys(
   };
 
   const importPrivate = async (record: SigningKeyRecord): Promise<Signer> => {
-    const jwk = JSON.parse(deps.vault.decrypt(record.privateKeyEncrypted, record.kid)) as JWK;
-    return { kid: record.kid, alg: record.alg, key: (await importJWK(jwk, record.alg)) as CryptoKey };
+    const jwk = JSON.parse(deps.vault.decrypt(record.privateKeyEncrypted, record.kid)) as JsonWebKey;
+    return createSigner(record.kid, record.alg, createPrivateKey({ key: jwk, format: "jwk" }));
   };
 
   return {
@@ -161,5 +165,31 @@ export function createSigningKeys(
     invalidate(projectId) {
       cache.delete(projectId);
     },
+  };
+}
+
+/** node:crypto's digest name and options per JWS algorithm (RFC 7518 §3, RFC 8037): ES256 signatures are r||s, not DER. */
+const SIGNING = {
+  RS256: { digest: "sha256", options: {} },
+  ES256: { digest: "sha256", options: { dsaEncoding: "ieee-p1363" } },
+  EdDSA: { digest: null, options: {} },
+} as const satisfies Record<JwtAlgorithm, { digest: string | null; options: Partial<SignKeyObjectInput> }>;
+
+/**
+ * Signs with a node:crypto KeyObject through the callback form of `crypto.sign`, which runs on libuv's
+ * thread pool: measured on Node 20 it is the fastest path for all three algorithms (ahead of WebCrypto,
+ * which jose uses, and of the synchronous call, which would hold the event loop for RS256's ~1 ms).
+ */
+export function createSigner(kid: string, alg: JwtAlgorithm, key: KeyObject): Signer {
+  const { digest, options } = SIGNING[alg];
+  const signingKey = { key, ...options };
+  return {
+    kid,
+    alg,
+    encodedHeader: Buffer.from(JSON.stringify({ alg, kid, typ: "JWT" })).toString("base64url"),
+    sign: (signingInput) =>
+      new Promise((resolve, reject) =>
+        sign(digest, Buffer.from(signingInput), signingKey, (error, signature) => (error ? reject(error) : resolve(signature.toString("base64url")))),
+      ),
   };
 }

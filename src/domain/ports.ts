@@ -131,6 +131,7 @@ export interface EventLog {
 /**
  * Tells every server instance that a project has new feed events in Postgres (Redis pub/sub, or an
  * in-process twin). A notification carries no data: readers fetch from Postgres, the source of truth.
+ * A second instance on its own channel tells them a project's settings or secrets changed (the project cache).
  */
 export interface FeedNotifier {
   /** Best effort and retried in the background; never throws. Call it after the transaction commits. */
@@ -215,6 +216,12 @@ export type RateLimitVerdict = { allowed: true; consumed: number } | { allowed: 
 export interface RateLimiter {
   /** Atomic on every instance: of N concurrent calls for one key, at most `points` are allowed. */
   consume(rule: RateLimitRule, key: string): Promise<RateLimitVerdict>;
+  /**
+   * For high-volume limits that cap abuse rather than pace attempts (API calls per secret): counted in
+   * process and shared with the other instances in the background, so the call never waits. Across N
+   * instances the limit can be exceeded by what they admit in one share interval (redis/shared-counter.ts).
+   */
+  consumeShared(rule: RateLimitRule, key: string): RateLimitVerdict;
   /** Gives back one point consumed for work that was not done. */
   refund(rule: RateLimitRule, key: string): Promise<void>;
   /** Seconds the key is still blocked under the rule, 0 when it is not. */

@@ -14,7 +14,7 @@ export async function authenticateProjectSecret(deps: Pick<DomainDeps, "store" |
   let matched: (typeof candidates)[number] | undefined;
   for (const candidate of candidates) if (digestsEqual(candidate.secretHash, presented)) matched = candidate;
   if (!project || !matched) throw new TesseraError("unauthorized_credentials");
-  const verdict = await deps.limiter.consume({ name: "api-secret", points: project.settings.rateLimits.apiCallsPerSecretPerMinute, durationSeconds: 60 }, matched.secretId);
+  const verdict = deps.limiter.consumeShared({ name: "api-secret", points: project.settings.rateLimits.apiCallsPerSecretPerMinute, durationSeconds: 60 }, matched.secretId);
   if (!verdict.allowed) throw new TesseraError("too_many_requests", { message: "Too many API calls with this secret; retry later.", retryAfterSeconds: verdict.retryAfterSeconds });
   const now = deps.clock.now();
   if (!matched.lastUsedAt || now.getTime() - matched.lastUsedAt.getTime() >= 60_000) await deps.store.projects.touchSecret(matched.secretId, now);

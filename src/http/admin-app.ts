@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { secureHeaders } from "hono/secure-headers";
 import { TesseraError } from "../errors.js";
 import type { Logger } from "../domain/ports.js";
 import type { Management } from "../management/management.js";
@@ -9,6 +8,7 @@ import type { AppEnv } from "./context.js";
 import { createErrorHandler } from "./errors.js";
 import { jsonBody } from "./json-body.js";
 import { registerAdminRoutes } from "./routes/admin.js";
+import { SECURITY_HEADERS, staticHeaders } from "./static-headers.js";
 
 export interface AdminAppDeps {
   management: Management;
@@ -35,7 +35,7 @@ export function createAdminApp(deps: AdminAppDeps) {
     await next();
     deps.logger.info({ request_id: c.get("requestId"), method: c.req.method, path: c.req.path, status: c.res.status }, "admin request");
   });
-  app.use(secureHeaders());
+  app.use(staticHeaders(SECURITY_HEADERS));
   app.use("/admin/*", adminKeyAuth(deps.adminKey));
   app.use("/admin/*", jsonBody({ maxBytes: deps.bodyLimitBytes }));
   registerAdminRoutes(app, deps.management);

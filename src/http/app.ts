@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { except } from "hono/combine";
-import { secureHeaders } from "hono/secure-headers";
 import { TesseraError, type ErrorType } from "../errors.js";
 import type { DomainDeps, Logger } from "../domain/ports.js";
 import type { Metrics } from "../metrics/metrics.js";
@@ -14,6 +13,7 @@ import { createErrorHandler } from "./errors.js";
 import { jsonBody } from "./json-body.js";
 import { noStore } from "./no-store.js";
 import { requestMetrics } from "./request-metrics.js";
+import { SECURITY_HEADERS, staticHeaders } from "./static-headers.js";
 import { registerDocsRoutes } from "./routes/docs.js";
 import { registerJwksRoute } from "./routes/jwks.js";
 import { registerMetricsRoute } from "./routes/metrics.js";
@@ -65,7 +65,7 @@ export function createApp(deps: AppDeps) {
     deps.logger.info({ request_id: requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, "request");
   });
   app.use(connectionPolicy(deps.drain));
-  app.use(secureHeaders());
+  app.use(staticHeaders(SECURITY_HEADERS));
   app.use("/v1/*", except("/v1/sessions/jwks/*", noStore())); // the public JWKS keeps its own caching
   app.use("/sdk/v1/*", noStore());
   app.use(clientContext(deps.trustProxyHeader));

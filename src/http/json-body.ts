@@ -1,4 +1,5 @@
-import type { MiddlewareHandler } from "hono";
+import type { IncomingMessage } from "node:http";
+import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { TesseraError } from "../errors.js";
 import { FORBIDDEN_KEYS } from "../domain/json-objects.js";
@@ -62,17 +63,19 @@ export function jsonBody(options: { maxBytes: number }): MiddlewareHandler<AppEn
   return async (c, next) => {
     const method = c.req.method;
     if (method === "GET" || method === "HEAD" || method === "OPTIONS") return next();
-    const body = bodyKind(c.req.raw);
+    const incoming = nodeRequestOf(c);
+    const body = incoming ? (declaresBody(c.req.raw.headers) ? "declared" : "none") : bodyKind(c.req.raw);
     // No body at all: nothing to parse; routes that need one fail their own validation.
     if (body === "none") return next();
     const isJson = JSON_TYPE.test(c.req.header("content-type") ?? "");
     // Refused before a byte is read: a wrong type is no reason to accept 64 KB from anyone.
     if (body === "declared" && !isJson) throw new TesseraError("invalid_content_type");
-    return limit(c, async () => {
+    const parse = async (read: () => Promise<string>) => {
       let text: string;
       try {
-        text = await c.req.text();
+        text = await read();
       } catch (error) {
+        if (error instanceof TesseraError) throw error;
         throw new TesseraError("bad_request", { message: "The request body could not be read.", cause: error });
       }
       c.set("bodyRead", true);
@@ -87,6 +90,51 @@ export function jsonBody(options: { maxBytes: number }): MiddlewareHandler<AppEn
       const problem = depthOrForbiddenKey(parsed, 0);
       if (problem) throw new TesseraError("bad_request", { message: problem });
       await next();
+    };
+    if (!incoming) return limit(c, () => parse(() => c.req.text()));
+    // On the Node server the body is read straight off the socket: through Hono's Request it would
+    // first become a web ReadableStream, which costs more than the exchange's own work.
+    return parse(async () => {
+      const text = await readLimited(incoming, options.maxBytes);
+      // The route's validator reads it from Hono's cache, which holds promises (typed as values).
+      (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(text);
+      return text;
     });
   };
+}
+
+/** @hono/node-server passes the Node request as `env.incoming`; an in-process `app.request()` has none. */
+function nodeRequestOf(c: Context): IncomingMessage | undefined {
+  const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
+  return incoming && typeof (incoming as IncomingMessage).on === "function" ? (incoming as IncomingMessage) : undefined;
+}
+
+function readLimited(incoming: IncomingMessage, maxBytes: number): Promise<string> {
+  const tooLarge = () => new TesseraError("payload_too_large", { message: `The request body is larger than ${maxBytes} bytes.` });
+  if (Number(incoming.headers["content-length"] ?? 0) > maxBytes) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        cleanup();
+        reject(tooLarge()); // the rest stays unread: the connection closes after the 413 (drain.ts)
+      } else chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks, size).toString("utf8"));
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    const cleanup = () => {
+      incoming.off("data", onData).off("end", onEnd).off("error", onError).off("aborted", onAborted);
+      incoming.pause();
+    };
+    const onAborted = () => onError(new Error("request aborted"));
+    incoming.on("data", onData).on("end", onEnd).on("error", onError).on("aborted", onAborted);
+  });
 }

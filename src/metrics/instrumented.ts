@@ -14,6 +14,11 @@ export function countingRateLimiter(limiter: RateLimiter, metrics: Pick<Metrics,
       if (!verdict.allowed) metrics.countRateLimitRefusal(rule.name);
       return verdict;
     },
+    consumeShared(rule, key) {
+      const verdict = limiter.consumeShared(rule, key);
+      if (!verdict.allowed) metrics.countRateLimitRefusal(rule.name);
+      return verdict;
+    },
     async blockedFor(rule, key) {
       const seconds = await limiter.blockedFor(rule, key);
       if (seconds > 0) metrics.countRateLimitRefusal(rule.name);

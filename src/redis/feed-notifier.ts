@@ -2,7 +2,9 @@ import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { FeedNotifier, Logger } from "../domain/ports.js";
 
-const CHANNEL_PREFIX = "tessera:feed:";
+/** The revocation feed's channel family; project changes (store/project-cache.ts) use PROJECT_CHANGES_CHANNEL. */
+export const FEED_CHANNEL = "tessera:feed:";
+export const PROJECT_CHANGES_CHANNEL = "tessera:project-changes:";
 const PUBLISH_ATTEMPTS = 5;
 const RETRY_BASE_MS = 100;
 
@@ -38,20 +40,20 @@ export function createInProcessFeedNotifier(): FeedNotifier {
  * retried with backoff; if Redis stays down, the other instances' periodic poll of Postgres still
  * delivers (only later).
  */
-export function createRedisFeedNotifier(publisher: Redis, logger: Logger): FeedNotifier {
+export function createRedisFeedNotifier(publisher: Redis, logger: Logger, channelPrefix = FEED_CHANNEL): FeedNotifier {
   const listeners = new Listeners();
   const instanceId = randomUUID();
   const subscriber = publisher.duplicate({ enableOfflineQueue: true });
   subscriber.on("error", () => {});
   subscriber.on("pmessage", (_pattern: string, channel: string, sender: string) => {
-    if (sender !== instanceId) listeners.fire(channel.slice(CHANNEL_PREFIX.length));
+    if (sender !== instanceId) listeners.fire(channel.slice(channelPrefix.length));
   });
-  void subscriber.psubscribe(`${CHANNEL_PREFIX}*`).catch((error: unknown) => logger.warn({ err: error }, "feed subscription failed; streams fall back to polling"));
+  void subscriber.psubscribe(`${channelPrefix}*`).catch((error: unknown) => logger.warn({ err: error }, "feed subscription failed; streams fall back to polling"));
 
   const publish = async (projectId: string) => {
     for (let attempt = 1; attempt <= PUBLISH_ATTEMPTS; attempt++) {
       try {
-        await publisher.publish(`${CHANNEL_PREFIX}${projectId}`, instanceId);
+        await publisher.publish(`${channelPrefix}${projectId}`, instanceId);
         return;
       } catch (error) {
         if (attempt === PUBLISH_ATTEMPTS) logger.warn({ err: error, project_id: projectId }, "feed publish failed; streams will poll");

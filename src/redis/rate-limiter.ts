@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { RateLimiter, RateLimitRule } from "../domain/ports.js";
+import { createSharedCounters, defineSharedCounterCommand } from "./shared-counter.js";
 
 const retryAfter = (res: RateLimiterRes) => Math.max(1, Math.ceil(res.msBeforeNext / 1000));
 
@@ -25,7 +26,11 @@ export function createRateLimiter(redis: Redis | null): RateLimiter {
     return limiter;
   };
 
+  if (redis) defineSharedCounterCommand(redis);
+  const shared = createSharedCounters(redis);
+
   return {
+    consumeShared: (rule, key) => shared.consume(rule, key),
     async consume(rule, key) {
       try {
         const res = await limiterFor(rule).consume(key);

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNull, ne } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, ne, sql } from "drizzle-orm";
 import type { SessionRepo } from "../domain/ports.js";
 import type { Database } from "./db.js";
 import { toSession, toUser } from "./rows.js";
@@ -13,17 +13,28 @@ export function createSessionRepo(db: Database): SessionRepo {
       .leftJoin(passwords, eq(passwords.userId, users.userId));
   type Row = Awaited<ReturnType<ReturnType<typeof withUser>["execute"]>>[number];
   const toPair = (row: Row | undefined) => (row ? { session: toSession(row.session), user: toUser(row.user, row.password) } : null);
+  // The exchange's reads, built once and prepared on each connection (Postgres parses and plans them
+  // once, and drizzle does not rebuild the SQL at every call). Made on first use, so a repo bound to
+  // a transaction that never reads a session prepares nothing.
+  let byTokenHash: ReturnType<typeof prepareBy> | undefined;
+  let byId: ReturnType<typeof prepareBy> | undefined;
+  const prepareBy = (column: typeof sessions.tokenHash | typeof sessions.sessionId, name: string) =>
+    withUser()
+      .where(and(eq(column, sql.placeholder("value")), eq(sessions.projectId, sql.placeholder("projectId"))))
+      .prepare(name);
 
   return {
     async create(session) {
       await db.insert(sessions).values(session);
     },
     async findByTokenHash(projectId, tokenHash) {
-      const [row] = await withUser().where(and(eq(sessions.tokenHash, tokenHash), eq(sessions.projectId, projectId)));
+      byTokenHash ??= prepareBy(sessions.tokenHash, "tessera_session_by_token_hash");
+      const [row] = await byTokenHash.execute({ value: tokenHash, projectId });
       return toPair(row);
     },
     async findById(projectId, sessionId) {
-      const [row] = await withUser().where(and(eq(sessions.sessionId, sessionId), eq(sessions.projectId, projectId)));
+      byId ??= prepareBy(sessions.sessionId, "tessera_session_by_id");
+      const [row] = await byId.execute({ value: sessionId, projectId });
       return toPair(row);
     },
     async update(sessionId, patch) {

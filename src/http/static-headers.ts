@@ -1,0 +1,30 @@
+import type { MiddlewareHandler } from "hono";
+
+/**
+ * hono/secure-headers' defaults. Hono's middleware sets them after the handler, on a finished
+ * response, which makes @hono/node-server rebuild it as a full web Response (measured: a tenth of
+ * the exchange's CPU). Set before the handler they are part of the response from the start, and the
+ * error handler's responses (same context) carry them too.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  "Cross-Origin-Resource-Policy": "same-origin",
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Origin-Agent-Cluster": "?1",
+  "Referrer-Policy": "no-referrer",
+  "Strict-Transport-Security": "max-age=15552000; includeSubDomains",
+  "X-Content-Type-Options": "nosniff",
+  "X-DNS-Prefetch-Control": "off",
+  "X-Download-Options": "noopen",
+  "X-Frame-Options": "SAMEORIGIN",
+  "X-Permitted-Cross-Domain-Policies": "none",
+  "X-XSS-Protection": "0",
+});
+
+/** Sets fixed response headers before the handler runs (a handler may still override one). */
+export function staticHeaders(headers: Readonly<Record<string, string>>): MiddlewareHandler {
+  const entries = Object.entries(headers);
+  return async (c, next) => {
+    for (const [name, value] of entries) c.header(name, value);
+    await next();
+  };
+}
