@@ -28,10 +28,10 @@ export function send(agent: Agent | false, url: string, method: string, path: st
       res.on("data", (chunk: string) => (text += chunk));
       res.on("end", () => {
         // a complete answer is whole JSON (or empty for 304)
-        let requestId: string | undefined;
+        const requestId = res.headers["x-request-id"] as string | undefined;
         if (res.statusCode !== 304) {
           try {
-            requestId = (JSON.parse(text) as { request_id?: string }).request_id;
+            JSON.parse(text);
           } catch {
             return resolve({ kind: "cut", error: `incomplete body (${text.length} bytes)` });
           }
