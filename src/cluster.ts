@@ -1,4 +1,5 @@
 import cluster, { type Worker } from "node:cluster";
+import { clusterWideMetrics, scrapeRelay } from "./cluster-metrics.js";
 import type { Config } from "./config.js";
 import { prepareCluster } from "./deps.js";
 import { createLogger } from "./logger.js";
@@ -11,7 +12,7 @@ import { announceServer, withdrawServer } from "./management/discovery.js";
  * server, restarts a worker that dies, and on SIGTERM/SIGINT lets every worker drain. Each worker is
  * a whole server (main.ts): its own Postgres pool and Redis connection, the public and management
  * listeners (shared with the other workers: cluster hands each new connection to the next worker,
- * round-robin), its own drain. Like main.ts, a process entry: the one other module that handles signals.
+ * round-robin), its own drain. GET /metrics adds up every worker's metrics (cluster-metrics.ts). Like main.ts, a process entry: the one other module that handles signals.
  */
 
 /** A restart waits 250 ms, doubling with each death in a row, up to 30 s. */
@@ -42,6 +43,7 @@ function thisWorker(): ClusterWorker {
     // Ids count forks from 1; a restarted worker gets a new one, so only the very first worker creates.
     createsDevelopmentProject: id === 1,
     ready: (listening) => process.send!({ type: "tessera:ready", ...listening } satisfies ReadyMessage),
+    clusterWideMetrics: (own) => clusterWideMetrics(own, { send: (message) => process.send!(message), onMessage: (listener) => process.on("message", listener) }),
   };
 }
 
@@ -63,6 +65,7 @@ async function runPrimary(config: Config): Promise<void> {
   let stoppingSince = 0;
   let backstop: NodeJS.Timeout | undefined;
   const live = () => slots.flatMap((slot) => (slot.worker ? [slot.worker] : []));
+  const relayScrape = scrapeRelay(live);
 
   const fork = (slot: Slot) => {
     slot.restart = null;
@@ -71,6 +74,7 @@ async function runPrimary(config: Config): Promise<void> {
     slot.readyAt = null;
     worker.on("message", (message: unknown) => {
       if (isReady(message)) ready(slot, worker, message);
+      else relayScrape(worker, message);
     });
     worker.on("exit", (code, signal) => exited(slot, worker, code, signal));
   };

@@ -6,6 +6,7 @@ import { createApp } from "./http/app.js";
 import { listen, type HttpServer } from "./http/node-server.js";
 import { startKeyRotationJob } from "./jobs/key-rotation-job.js";
 import { createLogger } from "./logger.js";
+import type { Metrics } from "./metrics/metrics.js";
 import { announceServer, withdrawServer } from "./management/discovery.js";
 import { createLocalManagement } from "./management/local.js";
 
@@ -18,7 +19,7 @@ import { createLocalManagement } from "./management/local.js";
 export async function serve(config: Config, worker?: ClusterWorker): Promise<void> {
   // A worker's lines say which process wrote them (a cluster's workers share one stdout).
   const deps = await createDeps(config, worker ? { migrate: false, logger: createLogger({ level: config.logLevel }).child({ worker: worker.id, pid: process.pid }) } : {});
-  const app = createApp(deps);
+  const app = createApp(worker ? { ...deps, metrics: worker.clusterWideMetrics(deps.metrics) } : deps);
   const admin = deps.adminKey
     ? createAdminApp({ management: createLocalManagement(deps, "admin-api"), adminKey: deps.adminKey, logger: deps.logger, bodyLimitBytes: config.bodyLimitBytes, databaseAnswers: () => deps.store.ping().then(() => true, () => false) })
     : null;
@@ -84,6 +85,8 @@ export interface ClusterWorker {
   readonly createsDevelopmentProject: boolean;
   /** Tells the primary that this worker serves; the primary announces the server in DATA_DIR. */
   ready(listening: { port: number; adminUrl: string | null }): void;
+  /** The worker's metrics, whose scrape is every worker's added up: a scrape reaches any one of them. */
+  clusterWideMetrics(own: Metrics): Metrics;
 }
 
 async function createDevelopmentProjectOnFirstStart(deps: Deps): Promise<CreatedProject | null> {

@@ -20,6 +20,7 @@ import { assertBuilt, runTessera, startServer, type TesseraProcess } from "./ser
  */
 const SHUTDOWN_TIMEOUT_MS = 20_000;
 const EXCHANGE = "/v1/sessions/authenticate";
+const METRICS_TOKEN = "cluster-test-metrics-token-0123456789";
 
 describe("WEB_CONCURRENCY without shared services", () => {
   beforeAll(() => assertBuilt());
@@ -96,7 +97,7 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)("WEB_CONCURRENCY=2 (real Postgres a
 
   beforeAll(async () => {
     assertBuilt();
-    environment = await createTestEnvironment({ WEB_CONCURRENCY: "2", LOG_LEVEL: "info", SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) });
+    environment = await createTestEnvironment({ WEB_CONCURRENCY: "2", LOG_LEVEL: "info", SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS), METRICS_TOKEN });
     const deps = await createDeps(environment.config, { logger: pino({ level: "silent" }) });
     const limits = { exchangesPerSessionPerMinute: 1_000_000, apiCallsPerSecretPerMinute: 1_000_000, loginAttemptsPerIpPerMinute: 1_000 };
     const created = await createProject(deps, { name: "cluster", settings: { rateLimits: limits } as never });
@@ -124,6 +125,23 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)("WEB_CONCURRENCY=2 (real Postgres a
     const outcomes = await Promise.all(Array.from({ length: 16 }, () => exchangeOnNewConnection(token)));
     expect(statuses(outcomes)).toEqual(Array(16).fill(200));
     expect(new Set(await answeredBy(outcomes))).toEqual(new Set(ready.workers as number[]));
+  });
+
+  it("answers every scrape of /metrics with the sum of both workers, whichever worker it reached", async () => {
+    const { token } = await signUp("metrics@example.com");
+    expect(statuses(await Promise.all(Array.from({ length: 10 }, () => exchangeOnNewConnection(token))))).toEqual(Array(10).fill(200));
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the last request lines
+    const served = logLines().filter((line) => line.msg === "request" && line.path === EXCHANGE && line.status === 200);
+    expect(new Set(served.map((line) => line.pid)).size).toBe(2);
+
+    const scrapes = await Promise.all(Array.from({ length: 6 }, () => send(false, server.url, "GET", "/metrics", { authorization: `Bearer ${METRICS_TOKEN}` })));
+    expect(statuses(scrapes)).toEqual(Array(6).fill(200));
+    expect(new Set(await answeredBy(scrapes)).size).toBe(2);
+    for (const scrape of scrapes) {
+      const text = (scrape as Extract<Outcome, { kind: "response" }>).body;
+      expect(text).toContain(`tessera_exchanges_total{surface="backend",outcome="ok"} ${served.length}\n`);
+      expect(text).toContain('tessera_redis_state{state="up"} 1\n'); // each worker's 1, not their sum
+    }
   });
 
   it("refuses a session revoked through one worker at once on every worker, and streams it from every worker", async () => {

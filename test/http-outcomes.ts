@@ -5,7 +5,7 @@ import { request, type Agent } from "node:http";
  * an answer, a port that was closing, an idle keep-alive socket the server closed, or a cut.
  */
 export type Outcome = { path: string; sentAt: number } & (
-  | { kind: "response"; status: number; connection: string | undefined; endedAt: number; requestId: string | undefined }
+  | { kind: "response"; status: number; connection: string | undefined; endedAt: number; requestId: string | undefined; body: string }
   /** The port was closed (refused, or reset by the kernel while the listener closed): never accepted. */
   | { kind: "refused" }
   /** A reused keep-alive socket closed before any byte of an answer; the server log shows whether it was handled. */
@@ -27,16 +27,17 @@ export function send(agent: Agent | false, url: string, method: string, path: st
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => (text += chunk));
       res.on("end", () => {
-        // a complete answer is whole JSON (or empty for 304)
+        // a complete JSON answer parses (a 304 is empty)
         const requestId = res.headers["x-request-id"] as string | undefined;
-        if (res.statusCode !== 304) {
+        const json = !res.headers["content-type"] || res.headers["content-type"].startsWith("application/json");
+        if (res.statusCode !== 304 && json) {
           try {
             JSON.parse(text);
           } catch {
             return resolve({ kind: "cut", error: `incomplete body (${text.length} bytes)` });
           }
         }
-        resolve({ kind: "response", status: res.statusCode!, connection: res.headers.connection, endedAt: Date.now(), requestId });
+        resolve({ kind: "response", status: res.statusCode!, connection: res.headers.connection, endedAt: Date.now(), requestId, body: text });
       });
       res.on("aborted", () => resolve({ kind: "cut", error: "response aborted" }));
       res.on("error", (error) => resolve({ kind: "cut", error: error.message }));
