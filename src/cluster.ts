@@ -12,7 +12,8 @@ import { announceServer, withdrawServer } from "./management/discovery.js";
  * server, restarts a worker that dies, and on SIGTERM/SIGINT lets every worker drain. Each worker is
  * a whole server (main.ts): its own Postgres pool and Redis connection, the public and management
  * listeners (shared with the other workers: cluster hands each new connection to the next worker,
- * round-robin), its own drain. GET /metrics adds up every worker's metrics (cluster-metrics.ts). Like main.ts, a process entry: the one other module that handles signals.
+ * round-robin), its own drain. GET /metrics adds up every worker's metrics (cluster-metrics.ts).
+ * Like main.ts, a process entry: the one other module that handles signals.
  */
 
 /** A restart waits 250 ms, doubling with each death in a row, up to 30 s. */
