@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { z } from "zod";
 
 /** Validated, frozen configuration. Only `loadConfig` reads the environment. */
@@ -40,6 +41,8 @@ export interface Config {
   readonly trustProxyHeader: string | undefined;
   /** Bearer token that GET /metrics requires; undefined: /metrics is not served (404). */
   readonly metricsToken: string | undefined;
+  /** Server processes on this machine (WEB_CONCURRENCY); above 1, a node:cluster primary forks that many workers. */
+  readonly webConcurrency: number;
 }
 
 export interface ConfigProblem {
@@ -96,6 +99,29 @@ function readMasterKeys(env: Env, problems: Problems): Buffer[] | undefined {
     problems.push({ variable, message: "must be 32 bytes encoded as base64 (generate one with `openssl rand -base64 32`)" });
   } else return keys as Buffer[];
   return undefined;
+}
+
+/** Beyond this, more workers on one machine only add connections (each has its own Postgres pool). */
+const MAX_WEB_CONCURRENCY = 64;
+
+/**
+ * WEB_CONCURRENCY: an integer, or `auto` (one worker per available core). Workers share nothing in
+ * memory, so the embedded database (one process per DATA_DIR) and the in-process stand-ins for Redis
+ * (per-process rate limits and revocation feed) cannot serve them. `auto` asks for a cluster even where
+ * it comes to one worker, so a configuration does not start on one machine and fail on a bigger one.
+ */
+function readWebConcurrency(env: Env, problems: Problems): number {
+  const raw = env.WEB_CONCURRENCY?.trim();
+  const auto = raw === "auto";
+  const error = `must be an integer from 1 to ${MAX_WEB_CONCURRENCY}, or "auto" (one worker per core)`;
+  const schema = z.coerce.number({ error }).int({ error }).min(1, { error }).max(MAX_WEB_CONCURRENCY, { error });
+  const workers = auto ? Math.min(availableParallelism(), MAX_WEB_CONCURRENCY) : read(env, problems, "WEB_CONCURRENCY", schema, 1);
+  if (workers > 1 || auto) {
+    const asked = auto ? "auto (one worker per core) needs" : `${workers} workers need`;
+    if (!env.DATABASE_URL) problems.push({ variable: "WEB_CONCURRENCY", message: `${asked} DATABASE_URL: the embedded database (PGlite in DATA_DIR) serves one process; set DATABASE_URL to a Postgres database, or WEB_CONCURRENCY=1` });
+    if (!env.REDIS_URL) problems.push({ variable: "WEB_CONCURRENCY", message: `${asked} REDIS_URL: rate limits and the revocation feed must be shared by the workers; set REDIS_URL, or WEB_CONCURRENCY=1` });
+  }
+  return workers;
 }
 
 function readUrl(env: Env, problems: Problems, variable: string, protocols: string[]): string | undefined {
@@ -158,6 +184,7 @@ export function loadConfig(env: Env): Config {
     adminUrl: readUrl(env, problems, "TESSERA_ADMIN_URL", ["http:", "https:"])?.replace(/\/+$/, ""),
     adminOnPublicListener: read(env, problems, "ADMIN_ON_PUBLIC_LISTENER", z.enum(["true", "false"], { error: "must be true or false" }).transform((v) => v === "true"), false),
     metricsToken: read(env, problems, "METRICS_TOKEN", MetricsToken, undefined as string | undefined),
+    webConcurrency: readWebConcurrency(env, problems),
     trustProxyHeader: read(env, problems, "TRUST_PROXY", z.string().regex(/^[A-Za-z0-9-]+$/, "must be a header name, e.g. x-forwarded-for").transform((h) => h.toLowerCase()), undefined as string | undefined),
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -47,6 +47,8 @@ export interface DepsOverrides {
   argon2Params?: Argon2Options;
   /** Longer than a request's bound, for the CLI's one-off commands (key generation, re-encryption). */
   databaseTimeoutMs?: number;
+  /** false: the migrations already ran (a cluster's primary runs them once, `prepareCluster`). */
+  migrate?: boolean;
 }
 
 /** Database calls allowed to wait at once per process (10 connections); past it, 503 at once. */
@@ -67,20 +69,14 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
 
   // Checked before anything writes there: an unusable DATA_DIR fails start-up naming it, never hangs.
   if (!config.masterKeys || (!config.databaseUrl && !overrides.inMemoryDatabase)) ensureDataDir(config.dataDir);
-  let masterKeys = config.masterKeys;
-  if (!masterKeys) {
-    const local = loadOrCreateLocalMasterKey(config.dataDir);
-    if (local.created) logger.warn({ path: local.path }, "generated a development master key (mode 0600); set TESSERA_MASTER_KEY in production");
-    masterKeys = [local.key];
-  }
-  const vault = createVault(masterKeys);
+  const vault = createVault(masterKeysOf(config, logger));
 
   const timeoutMs = overrides.databaseTimeoutMs ?? config.databaseTimeoutMs;
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: overrides.inMemoryDatabase ? null : config.dataDir, timeoutMs });
   const unbounded = createPostgresStore(database.db, clock);
   const bounded = boundStore(unbounded, { deadlineMs: timeoutMs, maxPending: MAX_PENDING_DATABASE_CALLS });
   try {
-    await database.migrate();
+    if (overrides.migrate !== false) await database.migrate();
     await assertMasterKeyOpensKeys(bounded, vault);
   } catch (error) {
     await database.close(); // an open pool would keep a failed start from ever exiting
@@ -127,6 +123,32 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       await Promise.allSettled([feed.close(), projectChanges.close(), redis.close(), database.close()]);
     },
   };
+}
+
+/** The configured master keys, else DATA_DIR/master.key (generated on the first start). */
+function masterKeysOf(config: Config, logger: PinoLogger): readonly Buffer[] {
+  if (config.masterKeys) return config.masterKeys;
+  const local = loadOrCreateLocalMasterKey(config.dataDir);
+  if (local.created) logger.warn({ path: local.path }, "generated a development master key (mode 0600); set TESSERA_MASTER_KEY in production");
+  return [local.key];
+}
+
+/**
+ * What a cluster's primary does once, before it forks: the files a first start generates in DATA_DIR
+ * (master key, admin key), which workers starting together would race to create, and the migrations,
+ * which every worker would otherwise run. A wrong master key stops the start here, said once.
+ */
+export async function prepareCluster(config: Config, logger: PinoLogger): Promise<void> {
+  if (!config.masterKeys) ensureDataDir(config.dataDir);
+  const vault = createVault(masterKeysOf(config, logger));
+  adminKeyFor(config, { create: true });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeoutMs: JOB_DATABASE_TIMEOUT_MS });
+  try {
+    await database.migrate();
+    await assertMasterKeyOpensKeys(createPostgresStore(database.db, systemClock), vault);
+  } finally {
+    await database.close();
+  }
 }
 
 /** A wrong master key is a start-up error naming the problem, not a crash at the first login. */

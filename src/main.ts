@@ -5,6 +5,8 @@ import { createAdminApp } from "./http/admin-app.js";
 import { createApp } from "./http/app.js";
 import { listen, type HttpServer } from "./http/node-server.js";
 import { startKeyRotationJob } from "./jobs/key-rotation-job.js";
+import { createLogger } from "./logger.js";
+import type { Metrics } from "./metrics/metrics.js";
 import { announceServer, withdrawServer } from "./management/discovery.js";
 import { createLocalManagement } from "./management/local.js";
 
@@ -14,9 +16,10 @@ import { createLocalManagement } from "./management/local.js";
  * the background job and close the pools. It exits as soon as the last connection is gone;
  * SHUTDOWN_TIMEOUT_MS is only the backstop for a request that never finishes.
  */
-export async function serve(config: Config): Promise<void> {
-  const deps = await createDeps(config);
-  const app = createApp(deps);
+export async function serve(config: Config, worker?: ClusterWorker): Promise<void> {
+  // A worker's lines say which process wrote them (a cluster's workers share one stdout).
+  const deps = await createDeps(config, worker ? { migrate: false, logger: createLogger({ level: config.logLevel }).child({ worker: worker.id, pid: process.pid }) } : {});
+  const app = createApp(worker ? { ...deps, metrics: worker.clusterWideMetrics(deps.metrics) } : deps);
   const admin = deps.adminKey
     ? createAdminApp({ management: createLocalManagement(deps, "admin-api"), adminKey: deps.adminKey, logger: deps.logger, bodyLimitBytes: config.bodyLimitBytes, databaseAnswers: () => deps.store.ping().then(() => true, () => false) })
     : null;
@@ -31,7 +34,7 @@ export async function serve(config: Config): Promise<void> {
     server = await listen(publicFetch, { port: config.port, host: config.host, ...timeouts });
     if (admin && config.adminPort !== null) adminServer = await listen(admin.fetch, { port: config.adminPort, host: config.adminHost, ...timeouts });
     // Only once listening: a project whose one-time secret could not be shown would be lost.
-    firstProject = config.nodeEnv === "production" ? null : await createDevelopmentProjectOnFirstStart(deps);
+    firstProject = config.nodeEnv === "production" || (worker && !worker.createsDevelopmentProject) ? null : await createDevelopmentProjectOnFirstStart(deps);
   } catch (error) {
     await Promise.all([server?.close(0), adminServer?.close(0)]);
     await keyRotation.stop();
@@ -41,8 +44,8 @@ export async function serve(config: Config): Promise<void> {
   const listening = server;
   const loopback = (host: string) => (host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host);
   const adminUrl = adminServer ? `http://${loopback(config.adminHost)}:${adminServer.port}` : admin && config.adminOnPublicListener ? `http://${loopback(config.host)}:${listening.port}` : null;
-  // The CLI finds this server (and uses its management API) through DATA_DIR.
-  if (adminUrl) announceServer(config.dataDir, { pid: process.pid, adminUrl });
+  // The CLI finds this server (and uses its management API) through DATA_DIR; a cluster's primary announces it.
+  if (adminUrl && !worker) announceServer(config.dataDir, { pid: process.pid, adminUrl });
   deps.logger.info(
     {
       port: listening.port,
@@ -55,13 +58,14 @@ export async function serve(config: Config): Promise<void> {
     "tessera listening",
   );
   if (firstProject) process.stdout.write(firstStartBanner(firstProject, config.publicUrl));
+  worker?.ready({ port: listening.port, adminUrl });
 
   const stop = async (signal: string) => {
     if (deps.drain.draining) return;
     const started = performance.now();
     deps.logger.info({ signal, in_flight: listening.inFlight }, "draining");
     deps.drain.begin();
-    if (adminUrl) withdrawServer(config.dataDir, process.pid);
+    if (adminUrl && !worker) withdrawServer(config.dataDir, process.pid);
     const [{ cutRequests }] = await Promise.all([listening.close(config.shutdownTimeoutMs), adminServer?.close(config.shutdownTimeoutMs)]);
     if (cutRequests > 0) deps.logger.warn({ cut_requests: cutRequests, shutdown_timeout_ms: config.shutdownTimeoutMs }, "drain backstop: cut requests still running");
     // The pools close only now: no handler is left that could still need them.
@@ -72,6 +76,17 @@ export async function serve(config: Config): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+/** How one of a cluster's workers (src/cluster.ts) differs from a lone server. */
+export interface ClusterWorker {
+  readonly id: number;
+  /** One worker only: several starting at once on an empty database would each create a project. */
+  readonly createsDevelopmentProject: boolean;
+  /** Tells the primary that this worker serves; the primary announces the server in DATA_DIR. */
+  ready(listening: { port: number; adminUrl: string | null }): void;
+  /** The worker's metrics, whose scrape is every worker's added up: a scrape reaches any one of them. */
+  clusterWideMetrics(own: Metrics): Metrics;
 }
 
 async function createDevelopmentProjectOnFirstStart(deps: Deps): Promise<CreatedProject | null> {

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
 
@@ -43,6 +44,7 @@ describe("loadConfig", () => {
       requestTimeoutMs: 10_000,
       headersTimeoutMs: 10_000,
       trustProxyHeader: undefined,
+      webConcurrency: 1,
     });
   });
 
@@ -59,6 +61,30 @@ describe("loadConfig", () => {
     for (const bad of ["short", "has a space in it, sixteen+", "x".repeat(1025)]) {
       expect(() => loadConfig({ METRICS_TOKEN: bad })).toThrow(/^METRICS_TOKEN: /);
     }
+  });
+
+  describe("WEB_CONCURRENCY", () => {
+    const shared: Env = { DATABASE_URL: "postgres://db.internal/tessera", REDIS_URL: "redis://redis.internal:6379" };
+
+    it("reads a worker count from 1 to 64, or auto (one per core)", () => {
+      expect(loadConfig({ WEB_CONCURRENCY: "1" }).webConcurrency).toBe(1);
+      expect(loadConfig({ ...shared, WEB_CONCURRENCY: "4" }).webConcurrency).toBe(4);
+      expect(loadConfig({ ...shared, WEB_CONCURRENCY: "64" }).webConcurrency).toBe(64);
+      expect(loadConfig({ ...shared, WEB_CONCURRENCY: "auto" }).webConcurrency).toBe(Math.min(availableParallelism(), 64));
+      for (const bad of ["0", "65", "1.5", "two", "-2"]) {
+        expect(configErrorFor({ ...shared, WEB_CONCURRENCY: bad }).message).toBe('WEB_CONCURRENCY: must be an integer from 1 to 64, or "auto" (one worker per core)');
+      }
+    });
+
+    it("refuses more than one worker on the embedded database or without Redis, with the other problems", () => {
+      const error = configErrorFor({ WEB_CONCURRENCY: "2", PORT: "x" });
+      expect(error.problems.map((p) => p.variable)).toEqual(["PORT", "WEB_CONCURRENCY", "WEB_CONCURRENCY"]);
+      expect(error.message).toMatch(/WEB_CONCURRENCY: 2 workers need DATABASE_URL: the embedded database \(PGlite in DATA_DIR\) serves one process/);
+      expect(error.message).toMatch(/WEB_CONCURRENCY: 2 workers need REDIS_URL: rate limits and the revocation feed must be shared/);
+      expect(configErrorFor({ WEB_CONCURRENCY: "2", DATABASE_URL: shared.DATABASE_URL }).problems).toEqual([{ variable: "WEB_CONCURRENCY", message: expect.stringMatching(/need REDIS_URL/) }]);
+      // auto asks for a cluster even on one core: the same configuration must not fail only on a bigger machine
+      expect(configErrorFor({ WEB_CONCURRENCY: "auto", REDIS_URL: shared.REDIS_URL }).message).toMatch(/^WEB_CONCURRENCY: auto \(one worker per core\) needs DATABASE_URL/);
+    });
   });
 
   it("treats an empty variable as unset", () => {

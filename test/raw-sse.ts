@@ -19,6 +19,8 @@ export async function openRawStream(url: string, authorization: string) {
   })();
   const within = <T>(ms: number, promise: Promise<T>) => Promise.race([promise, new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), ms))]);
   return {
+    /** Finds the request's line in the server log. */
+    requestId: response.headers.get("x-request-id"),
     get text() {
       return text;
     },

@@ -20,8 +20,9 @@ export async function runCli(argv: string[], env: Env): Promise<number> {
     .command("serve")
     .description("run the HTTP server (PORT, DATABASE_URL, REDIS_URL, …: see the README's configuration table)")
     .action(async () => {
-      const { serve } = await import("../main.js");
-      await serve(config());
+      const cfg = config();
+      if (cfg.webConcurrency > 1) await (await import("../cluster.js")).serveCluster(cfg);
+      else await (await import("../main.js")).serve(cfg);
     });
 
   program

@@ -32,6 +32,7 @@ export function createAdminApp(deps: AdminAppDeps) {
   });
   app.use(async (c, next) => {
     c.set("requestId", `request-id-${randomUUID()}`);
+    c.header("X-Request-Id", c.get("requestId")); // as on the public listener: an answer finds its log line
     await next();
     deps.logger.info({ request_id: c.get("requestId"), method: c.req.method, path: c.req.path, status: c.res.status }, "admin request");
   });

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 /**
  * Every metric Tessera exports, in one registry owned by the instance that the composition root
@@ -18,10 +18,15 @@ export interface ScrapeSources {
   signingKeyAges(): Promise<{ projectId: string; ageSeconds: number }[]>;
 }
 
+/** One process's metrics as data (prom-client's JSON form), for a cluster's primary to add up. */
+export type MetricsSnapshot = object[];
+
 export interface Metrics {
   readonly contentType: string;
   /** The Prometheus text exposition; scrape-time gauges are read first. */
   scrape(): Promise<string>;
+  /** The same, as data; scrape-time gauges are read first. */
+  snapshot(): Promise<MetricsSnapshot>;
   /** Wires the scrape-time gauges; called once by the composition root when every source exists. */
   watch(sources: ScrapeSources): void;
   observeRequest(request: { method: string; route: string; status: number; seconds: number }): void;
@@ -89,6 +94,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     name: "tessera_redis_state",
     help: "1 for Redis' current state: up, down, or in-process (no REDIS_URL: in-process stand-ins).",
     labelNames: ["state"],
+    aggregator: "max", // across a cluster's workers: each pings the same Redis
     registers,
     async collect() {
       if (!sources) return;
@@ -100,6 +106,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     name: "tessera_signing_key_age_seconds",
     help: "Seconds since the project's current signing key began signing.",
     labelNames: ["project_id"],
+    aggregator: "max", // across a cluster's workers: each reads the same database
     registers,
     async collect() {
       this.reset(); // a project that lost its key (or left the bound) must not keep its last value
@@ -111,6 +118,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   return {
     contentType: registry.contentType,
     scrape: () => registry.metrics(),
+    snapshot: () => registry.getMetricsAsJSON(),
     watch(given) {
       sources = given;
     },
@@ -134,4 +142,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       };
     },
   };
+}
+
+/**
+ * A cluster's exposition: its workers' snapshots added up (counters, histograms and most gauges sum;
+ * a metric's `aggregator` says otherwise), so a scrape sees one server whichever worker it reached.
+ */
+export function addUpSnapshots(snapshots: MetricsSnapshot[]): Promise<string> {
+  return AggregatorRegistry.aggregate(snapshots).metrics();
 }

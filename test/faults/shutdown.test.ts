@@ -1,9 +1,10 @@
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDeps } from "../../src/deps.js";
 import { createProject } from "../../src/domain/projects.js";
 import { basicAuth, createTestEnvironment, DATABASE_URL, REDIS_URL, STRONG_PASSWORD, type TestEnvironment } from "../helpers.js";
+import { send, type Outcome } from "../http-outcomes.js";
 import { openRawStream } from "../raw-sse.js";
 import { assertBuilt, startServer, type TesseraProcess } from "../server-process.js";
 
@@ -19,53 +20,6 @@ const BURST_BEFORE_SIGTERM_MS = 1_500;
 const LOGINS_IN_FLIGHT = 4;
 /** From the last response to the process's exit: closing the pools and exiting, nothing more. */
 const EXIT_AFTER_LAST_RESPONSE_MS = 1_000;
-
-type Outcome = { path: string; sentAt: number } & (
-  | { kind: "response"; status: number; connection: string | undefined; endedAt: number }
-  /** The port was closed (refused, or reset by the kernel while the listener closed): never accepted. */
-  | { kind: "refused" }
-  /** A reused keep-alive socket closed before any byte of an answer; the server log shows whether it was handled. */
-  | { kind: "idle-closed" }
-  /** Anything else: an answer cut short or incomplete. */
-  | { kind: "cut"; error: string }
-);
-
-/** One request; timestamps are Date.now(), comparable with the server's log times. */
-function send(agent: Agent, url: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Outcome> {
-  const sentAt = Date.now();
-  const route = path.startsWith("/v1/sessions/jwks/") ? "/v1/sessions/jwks" : path;
-  return new Promise((done) => {
-    const resolve = (outcome: Record<string, unknown>) => done({ path: route, sentAt, ...outcome } as Outcome);
-    let answered = false;
-    const req = request(new URL(path, url), { method, agent, headers }, (res) => {
-      answered = true;
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (text += chunk));
-      res.on("end", () => {
-        // a complete answer is whole JSON (or empty for 304)
-        if (res.statusCode !== 304) {
-          try {
-            JSON.parse(text);
-          } catch {
-            return resolve({ kind: "cut", error: `incomplete body (${text.length} bytes)` });
-          }
-        }
-        resolve({ kind: "response", status: res.statusCode!, connection: res.headers.connection, endedAt: Date.now() });
-      });
-      res.on("aborted", () => resolve({ kind: "cut", error: "response aborted" }));
-      res.on("error", (error) => resolve({ kind: "cut", error: error.message }));
-    });
-    req.on("error", (error: NodeJS.ErrnoException) => {
-      if (answered) return;
-      const reset = error.code === "ECONNRESET" || error.message === "socket hang up";
-      if (error.code === "ECONNREFUSED" || (reset && !req.reusedSocket)) resolve({ kind: "refused" });
-      else if (reset) resolve({ kind: "idle-closed" });
-      else resolve({ kind: "cut", error: `${error.code ?? ""} ${error.message}` });
-    });
-    req.end(body);
-  });
-}
 
 describe.skipIf(!DATABASE_URL || !REDIS_URL)("drain on SIGTERM under load (real Postgres and Redis)", () => {
   let environment: TestEnvironment;
