@@ -28,6 +28,7 @@ const errorTable = {
   not_found: [404, "The requested resource was not found."],
   duplicate_email: [409, "A user with this email already exists for this project."],
   session_user_mismatch: [400, "The session belongs to another user."],
+  too_many_session_arguments: [400, "Please include at most one of session_token or session_jwt in an authenticate request, not multiple."],
   payload_too_large: [413, "The request body is too large."],
   too_many_requests: [429, "Too many requests; retry later."],
   internal_server_error: [500, "Something went wrong on our side."],

@@ -168,11 +168,11 @@ export function registerManagementCommands(program: Command, config: () => Confi
     }));
   keys
     .command("reencrypt")
-    .description("seal every private key under the first key of TESSERA_MASTER_KEYS")
+    .description("seal every private key and every stored session token under the first key of TESSERA_MASTER_KEYS")
     .addOption(json())
     .action(run(async (m) => {
       const result = await m.reencryptKeys();
-      return { data: result, human: `re-encrypted ${result.reencrypted} signing keys under the first master key` };
+      return { data: result, human: `re-encrypted ${result.reencrypted} signing keys and ${result.session_tokens} session tokens under the first master key${result.session_tokens_unreadable ? ` (${result.session_tokens_unreadable} session tokens did not open and were left as they were)` : ""}` };
     }));
 
   program

@@ -75,6 +75,13 @@ export interface SessionRepo {
   listLive(projectId: string, userId: string, now: Date): Promise<Session[]>;
 }
 
+/** The sealed session tokens, for re-sealing under a new master key; kept apart from the exchange's hot port. */
+export interface SealedTokenRepo {
+  /** Sessions with a sealed token, by session id after `afterSessionId`, at most `limit`. */
+  page(afterSessionId: string, limit: number): Promise<{ sessionId: string; tokenSealed: string }[]>;
+  replace(sessionId: string, tokenSealed: string): Promise<void>;
+}
+
 export interface SigningKeyRepo {
   insert(key: SigningKeyRecord): Promise<void>;
   /** Every key of the project, retired ones too, oldest first. */
@@ -144,6 +151,7 @@ export interface Store {
   projects: ProjectRepo;
   users: UserRepo;
   sessions: SessionRepo;
+  sealedTokens: SealedTokenRepo;
   signingKeys: SigningKeyRepo;
   events: EventLog;
   /** Runs `work` in one transaction; the store it gets is bound to that transaction. */
@@ -176,7 +184,7 @@ export interface Clock {
   now(): Date;
 }
 
-/** Encrypts private keys at rest (AES-256-GCM under the master key); `aad` binds the ciphertext to its key id. */
+/** Encrypts private keys and session tokens at rest (AES-256-GCM under the master key); `aad` binds the ciphertext to its row's id. */
 export interface Vault {
   encrypt(plaintext: string, aad: string): string;
   decrypt(envelope: string, aad: string): string;

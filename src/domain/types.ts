@@ -93,6 +93,8 @@ export interface Session {
   attributes: SessionAttributes;
   authenticationFactors: AuthenticationFactor[];
   customClaims: Record<string, unknown>;
+  /** The token sealed under the master key (see sealed-tokens.ts); null for sessions made before migration 0006. */
+  tokenSealed?: string | null;
 }
 
 export interface SigningKeyRecord {

@@ -1,6 +1,7 @@
 import { TesseraError } from "../errors.js";
 import { forceRotation, reencryptKeys } from "../domain/key-rotation.js";
 import type { SigningKeys } from "../domain/keys.js";
+import { resealSessionTokens } from "../domain/sealed-tokens.js";
 import type { Clock, Store, Vault } from "../domain/ports.js";
 import { addPublicToken, addSecret, createProject, getProject, revokeSecret, updateProject } from "../domain/projects.js";
 import type { Project, SigningKeyRecord } from "../domain/types.js";
@@ -67,7 +68,9 @@ export function createLocalManagement(deps: LocalDeps, actor: string): Managemen
       return { project_id: projectId, moves };
     },
     async reencryptKeys() {
-      return { reencrypted: await reencryptKeys(deps) };
+      const reencrypted = await reencryptKeys(deps);
+      const tokens = await resealSessionTokens(deps);
+      return { reencrypted, session_tokens: tokens.resealed, session_tokens_unreadable: tokens.unreadable };
     },
     async listEvents(projectId, filter) {
       await getProject(deps, projectId);

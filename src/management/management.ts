@@ -57,7 +57,8 @@ export interface Management {
   createPublicToken(projectId: string): Promise<{ project_id: string; public_token: string }>;
   listKeys(projectId: string): Promise<KeyWire[]>;
   rotateKeys(projectId: string, options: { now: boolean }): Promise<{ project_id: string; moves: { kid: string; to: string }[] }>;
-  reencryptKeys(): Promise<{ reencrypted: number }>;
+  /** Signing keys, then every sealed session token, under the first master key. */
+  reencryptKeys(): Promise<{ reencrypted: number; session_tokens: number; session_tokens_unreadable: number }>;
   listEvents(projectId: string, filter: { userId?: string | undefined; limit: number }): Promise<EventWire[]>;
 }
 

@@ -4,6 +4,7 @@ import type { AuditEvent } from "../domain/types.js";
 import { pingDatabase, type Database } from "./db.js";
 import { toProject, toSigningKey } from "./rows.js";
 import { events, projects, projectSecrets, publicTokens, signingKeys } from "./schema.js";
+import { createSealedTokenRepo } from "./sealed-token-repo.js";
 import { createSessionRepo } from "./session-repo.js";
 import { createUserRepo } from "./user-repo.js";
 
@@ -131,6 +132,7 @@ export function createPostgresStore(db: Database, clock: Clock): Store {
     projects: createProjectRepo(db),
     users: createUserRepo(db),
     sessions: createSessionRepo(db),
+    sealedTokens: createSealedTokenRepo(db),
     signingKeys: createSigningKeyRepo(db),
     events: {
       async record(event) {

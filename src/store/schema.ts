@@ -88,6 +88,11 @@ export const sessions = pgTable(
     userId: text("user_id").notNull().references(() => users.userId, { onDelete: "cascade" }),
     /** SHA-256 (hex) of the session token; the token itself is never stored. */
     tokenHash: text("token_hash").notNull(),
+    /**
+     * The token itself, sealed under the master key (AES-256-GCM, the session id as associated data), so a
+     * JWT-authenticated exchange can return it as Stytch does. Null for sessions made before migration 0006.
+     */
+    tokenSealed: text("token_sealed"),
     startedAt: tz("started_at").notNull(),
     lastAccessedAt: tz("last_accessed_at").notNull(),
     expiresAt: tz("expires_at").notNull(),

@@ -54,7 +54,7 @@ const routes = {
     request: { params: ProjectParam, ...jsonRequest(z.object({ now: z.boolean().optional() }), { now: true }) },
     responses: ok(Any, { project_id: PROJECT_ID, moves: [{ kid: KID, to: "retired" }, { kid: "a7Qm…", to: "current" }] }),
   }),
-  reencrypt: createRoute({ method: "post", path: "/admin/v1/keys/reencrypt", summary: "Seal every private key under the first master key", ...secured, responses: ok(Any, { reencrypted: 3 }) }),
+  reencrypt: createRoute({ method: "post", path: "/admin/v1/keys/reencrypt", summary: "Seal every private key and every stored session token under the first master key", ...secured, responses: ok(Any, { reencrypted: 3, session_tokens: 1200, session_tokens_unreadable: 0 }) }),
   events: createRoute({
     method: "get",
     path: "/admin/v1/projects/{project_id}/events",
