@@ -54,6 +54,17 @@ export interface UserRepo {
   markDeleted(projectId: string, userId: string, now: Date): Promise<boolean>;
   setPassword(userId: string, password: { passwordId: string; hash: string }, now: Date): Promise<void>;
   search(projectId: string, query: UserSearch): Promise<{ users: User[]; total: number }>;
+  /** The live user holding this email id. */
+  findByEmailId(projectId: string, emailId: string): Promise<User | null>;
+  /** The live user holding this password id. */
+  findByPasswordId(projectId: string, passwordId: string): Promise<User | null>;
+  /**
+   * Sets (or with null removes) the live user's email; `onlyEmailId` makes it conditional on the current
+   * one. False when no row matched. Throws DuplicateEmailError when another live user has the email.
+   */
+  setEmail(projectId: string, userId: string, email: { email: string; emailId: string } | null, now: Date, onlyEmailId?: string): Promise<boolean>;
+  /** False when the user had no password with that id. */
+  deletePassword(userId: string, passwordId: string): Promise<boolean>;
 }
 
 export interface SessionWithUser {

@@ -137,6 +137,7 @@ export interface AuditEvent {
     | "user.updated"
     | "user.deleted"
     | "password.changed"
+    | "password.deleted"
     | "key.created"
     | "key.activated"
     | "key.deactivated"

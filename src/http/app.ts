@@ -22,6 +22,7 @@ import { registerPasswordRoutes } from "./routes/passwords.js";
 import { registerRevocationStream } from "./routes/revocation-stream.js";
 import { registerSdkRoutes } from "./routes/sdk.js";
 import { registerSessionRoutes } from "./routes/sessions.js";
+import { registerUserFactorRoutes } from "./routes/user-factors.js";
 import { registerUserRoutes } from "./routes/users.js";
 
 export interface AppDeps extends DomainDeps {
@@ -79,6 +80,7 @@ export function createApp(deps: AppDeps) {
   registerMetricsRoute(app, deps);
   registerJwksRoute(app, deps);
   registerUserRoutes(app, deps);
+  registerUserFactorRoutes(app, deps);
   registerPasswordRoutes(app, deps);
   registerSessionRoutes(app, deps);
   registerRevocationStream(app, deps);

@@ -76,5 +76,30 @@ export function createUserRepo(db: Database): UserRepo {
       const [total] = await db.select({ n: count() }).from(users).where(where);
       return { users: rows.map((r) => toUser(r.user, r.password)), total: total?.n ?? 0 };
     },
+    async findByEmailId(projectId, emailId) {
+      const [row] = await select().where(and(live(projectId), eq(users.emailId, emailId)));
+      return row ? toUser(row.user, row.password) : null;
+    },
+    async findByPasswordId(projectId, passwordId) {
+      const [row] = await select().where(and(live(projectId), eq(passwords.passwordId, passwordId)));
+      return row ? toUser(row.user, row.password) : null;
+    },
+    async setEmail(projectId, userId, email, now, onlyEmailId) {
+      try {
+        const rows = await db
+          .update(users)
+          .set({ email: email?.email ?? null, emailId: email?.emailId ?? null, emailVerified: false, updatedAt: now })
+          .where(and(live(projectId), eq(users.userId, userId), onlyEmailId ? eq(users.emailId, onlyEmailId) : undefined))
+          .returning({ userId: users.userId });
+        return rows.length > 0;
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new DuplicateEmailError();
+        throw error;
+      }
+    },
+    async deletePassword(userId, passwordId) {
+      const rows = await db.delete(passwords).where(and(eq(passwords.userId, userId), eq(passwords.passwordId, passwordId))).returning({ userId: passwords.userId });
+      return rows.length > 0;
+    },
   };
 }

@@ -1,19 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { Client, StytchError } from "stytch";
+import { Client } from "stytch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createListeningTestServer, STRONG_PASSWORD, type TestServer } from "../helpers.js";
+import { stytchErrorOf } from "./stytch-errors.js";
 
 /** The official `stytch` client, unchanged, against the session routes' Stytch behaviours. */
-
-export async function stytchErrorOf(call: Promise<unknown>): Promise<StytchError> {
-  try {
-    await call;
-  } catch (error) {
-    expect(error).toBeInstanceOf(StytchError);
-    return error as StytchError;
-  }
-  throw new Error("expected the call to reject with a StytchError, but it resolved");
-}
 
 const newEmail = () => `compat-${randomBytes(6).toString("hex")}@example.com`;
 
