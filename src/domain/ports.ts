@@ -24,14 +24,19 @@ export interface ProjectRepo {
   byPublicToken(publicToken: string): Promise<Project | null>;
 }
 
+/** One users.search operand; `none` matches no user (a factor Tessera users never have). */
+export type UserFilter =
+  | { kind: "emails" | "emailIds" | "userIds"; values: string[] }
+  | { kind: "emailFuzzy" | "nameFuzzy"; value: string }
+  | { kind: "emailVerified" | "passwordExists"; value: boolean }
+  | { kind: "status"; value: "active" | "pending" }
+  | { kind: "createdBetween"; after?: Date; before?: Date }
+  | { kind: "none" };
+
 export interface UserSearch {
-  emails?: string[];
-  emailFuzzy?: string;
-  userIds?: string[];
-  status?: "active" | "pending";
-  createdAfter?: Date;
-  createdBefore?: Date;
-  nameFuzzy?: string;
+  /** AND: every filter holds; OR: at least one does. No filters: every live user. */
+  operator: "AND" | "OR";
+  filters: UserFilter[];
   /** Keyset cursor: results strictly after this (created_at, user_id). */
   after?: { createdAt: Date; userId: string };
   limit: number;

@@ -65,6 +65,8 @@ export interface User {
   passwordRequiresReset: boolean;
   createdAt: Date;
   updatedAt: Date;
+  /** While logins to the user's email are locked out: when that ends. Set only where the API reads it (withLockState). */
+  lockedUntil?: Date | null;
 }
 
 export interface AuthenticationFactor {

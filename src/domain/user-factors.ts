@@ -2,6 +2,7 @@ import { TesseraError } from "../errors.js";
 import { DuplicateEmailError, type DomainDeps, type Store } from "./ports.js";
 import { newId } from "./tokens.js";
 import type { AuditEvent, Project, User } from "./types.js";
+import { withLockState } from "./login-throttle.js";
 import { normalizeEmail } from "./users.js";
 
 /**
@@ -9,7 +10,7 @@ import { normalizeEmail } from "./users.js";
  * an email, a password, an external id. Each change and its event are one transaction; a change the
  * session JWTs could show is a `user.updated` on the revocation feed, so verifiers drop older JWTs.
  */
-type FactorDeps = Pick<DomainDeps, "store" | "clock" | "feed">;
+type FactorDeps = Pick<DomainDeps, "store" | "clock" | "feed" | "limiter">;
 
 async function change(deps: FactorDeps, project: Project, userId: string, work: (store: Store, now: Date) => Promise<AuditEvent["details"]>): Promise<User> {
   const user = await deps.store.transaction(async (store) => {
@@ -21,7 +22,7 @@ async function change(deps: FactorDeps, project: Project, userId: string, work: 
     return changed;
   });
   deps.feed.notify(project.projectId); // after the commit: readers must find the rows
-  return user;
+  return (await withLockState(deps, project, [user]))[0]!;
 }
 
 /**

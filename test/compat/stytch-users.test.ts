@@ -92,4 +92,83 @@ describe("compat: user factor routes through the official stytch client", () => 
     const unknown = await stytchErrorOf(client.users.deleteExternalId({ user_id: "user-test-00000000-0000-4000-8000-000000000000" }));
     expect([unknown.status_code, unknown.error_type]).toEqual([404, "user_not_found"]);
   });
+
+  describe("users.search with Stytch's filter names", () => {
+    const tag = randomBytes(4).toString("hex");
+    const ids = { withPassword: "", noPassword: "", pending: "" };
+    let emailIdWithPassword = "";
+    const search = async (operator: "AND" | "OR", operands: { filter_name: string; filter_value: unknown }[]) =>
+      (await client.users.search({ query: { operator, operands: operands as never } })).results.map((u) => u.user_id).sort();
+    const tagged = { filter_name: "email_address_fuzzy", filter_value: tag };
+
+    beforeAll(async () => {
+      const a = await client.passwords.create({ email: `a-${tag}@search.example`, password: STRONG_PASSWORD });
+      ids.withPassword = a.user_id;
+      emailIdWithPassword = a.email_id;
+      ids.noPassword = (await client.users.create({ email: `b-${tag}@search.example` })).user_id;
+      ids.pending = (await client.users.create({ email: `c-${tag}@search.example`, create_user_as_pending: true })).user_id;
+    });
+
+    it("password_exists, email_id, email_verified filter what Tessera users have", async () => {
+      expect(await search("AND", [tagged, { filter_name: "password_exists", filter_value: true }])).toEqual([ids.withPassword]);
+      expect(await search("AND", [tagged, { filter_name: "password_exists", filter_value: false }])).toEqual([ids.noPassword, ids.pending].sort());
+      expect(await search("AND", [{ filter_name: "email_id", filter_value: [emailIdWithPassword] }])).toEqual([ids.withPassword]);
+      expect(await search("AND", [tagged, { filter_name: "email_verified", filter_value: false }])).toEqual(Object.values(ids).sort());
+      expect(await search("AND", [tagged, { filter_name: "email_verified", filter_value: true }])).toEqual([]);
+    });
+
+    it("OR unites operands; AND intersects them", async () => {
+      const byEmailId = { filter_name: "email_id", filter_value: [emailIdWithPassword] };
+      const byUserId = { filter_name: "user_id", filter_value: [ids.pending] };
+      expect(await search("OR", [byEmailId, byUserId])).toEqual([ids.withPassword, ids.pending].sort());
+      expect(await search("AND", [byEmailId, byUserId])).toEqual([]);
+      expect(await search("AND", [tagged, { filter_name: "status", filter_value: "pending" }])).toEqual([ids.pending]);
+    });
+
+    it("filters over factors Tessera users never have (phone, WebAuthn, TOTP, crypto wallets, OAuth) match no user", async () => {
+      const none: [string, unknown][] = [
+        ["phone_number", ["+12025550162"]],
+        ["phone_id", ["phone-number-test-1"]],
+        ["phone_verified", false],
+        ["phone_number_fuzzy", "555"],
+        ["webauthn_registration_verified", false],
+        ["webauthn_registration_id", ["webauthn-registration-test-1"]],
+        ["crypto_wallet_id", ["crypto-wallet-test-1"]],
+        ["crypto_wallet_address", ["0x0"]],
+        ["crypto_wallet_verified", false],
+        ["totp_id", ["totp-test-1"]],
+        ["totp_verified", false],
+        ["oauth_provider", ["google"]],
+      ];
+      for (const [filter_name, filter_value] of none) {
+        expect(await search("AND", [tagged, { filter_name, filter_value }]), filter_name).toEqual([]);
+      }
+      expect(await search("OR", [{ filter_name: "phone_number", filter_value: ["+12025550162"] }, { filter_name: "user_id", filter_value: [ids.noPassword] }])).toEqual([ids.noPassword]);
+    });
+
+    it("an unknown filter name or a value of the wrong type is a 400", async () => {
+      const unknown = await stytchErrorOf(client.users.search({ query: { operator: "AND", operands: [{ filter_name: "shoe_size", filter_value: 42 }] } }));
+      expect([unknown.status_code, unknown.error_type]).toEqual([400, "bad_request"]);
+      const wrongType = await stytchErrorOf(client.users.search({ query: { operator: "AND", operands: [{ filter_name: "password_exists", filter_value: "yes" }] as never } }));
+      expect([wrongType.status_code, wrongType.error_type]).toEqual([400, "bad_request"]);
+      expect(wrongType.error_message).toMatch(/password_exists/);
+    });
+
+    it("is_locked is true (with lock_expires_at) once failed logins lock the email, in users.get and users.search alike", async () => {
+      const email = newEmail();
+      const created = await client.passwords.create({ email, password: STRONG_PASSWORD });
+      expect((await client.users.get({ user_id: created.user_id })).is_locked).toBe(false);
+      for (let i = 0; i < server.project.project.settings.rateLimits.loginFailuresPerEmail; i++) {
+        expect((await stytchErrorOf(client.passwords.authenticate({ email, password: `${STRONG_PASSWORD}-wrong` }))).error_type).toBe("unauthorized_credentials");
+      }
+      expect((await stytchErrorOf(client.passwords.authenticate({ email, password: STRONG_PASSWORD }))).error_type).toBe("too_many_requests");
+      const got = await client.users.get({ user_id: created.user_id });
+      expect(got.is_locked).toBe(true);
+      expect(Date.parse(got.lock_expires_at!)).toBeGreaterThan(server.clock.now().getTime());
+      const [found] = (await client.users.search({ query: { operator: "AND", operands: [{ filter_name: "user_id", filter_value: [created.user_id] }] } })).results;
+      expect(found!.is_locked).toBe(true);
+      // another user of the project is not affected
+      expect((await client.users.get({ user_id: ids.withPassword })).is_locked).toBe(false);
+    });
+  });
 });
