@@ -1,4 +1,5 @@
-import type { AuditEvent, KeyState, Project, ProjectSettings, Session, SigningKeyRecord, User } from "./types.js";
+import type { JWTVerifyGetKey } from "jose";
+import type { AuditEvent, KeyState, Project, ProjectSettings, Session, SigningKeyRecord, TrustedTokenProfile, User } from "./types.js";
 
 /**
  * Storage ports. One Postgres implementation (src/store) serves both the real server and the
@@ -98,6 +99,24 @@ export interface SealedTokenRepo {
   replace(sessionId: string, tokenSealed: string): Promise<void>;
 }
 
+export interface TrustedTokenProfileRepo {
+  create(profile: TrustedTokenProfile): Promise<void>;
+  get(projectId: string, profileId: string): Promise<TrustedTokenProfile | null>;
+  /** Oldest first. */
+  list(projectId: string): Promise<TrustedTokenProfile[]>;
+  /** False when the project had no such profile. */
+  delete(projectId: string, profileId: string): Promise<boolean>;
+}
+
+/**
+ * The key sets of trusted issuers (jose's createRemoteJWKSet per profile: cached, refetched on an
+ * unknown kid at most once per cooldown, a bounded fetch). Built once, by the composition root.
+ */
+export interface TrustedJwks {
+  keysFor(profile: Pick<TrustedTokenProfile, "profileId" | "jwksUrl">): JWTVerifyGetKey;
+  forget(profileId: string): void;
+}
+
 export interface SigningKeyRepo {
   insert(key: SigningKeyRecord): Promise<void>;
   /** Every key of the project, retired ones too, oldest first. */
@@ -168,6 +187,7 @@ export interface Store {
   users: UserRepo;
   sessions: SessionRepo;
   sealedTokens: SealedTokenRepo;
+  trustedTokenProfiles: TrustedTokenProfileRepo;
   signingKeys: SigningKeyRepo;
   events: EventLog;
   /** Runs `work` in one transaction; the store it gets is bound to that transaction. */
@@ -260,4 +280,5 @@ export interface DomainDeps {
   limiter: RateLimiter;
   /** The server's public base URL: the default JWT issuer. */
   publicUrl: string;
+  trustedJwks: TrustedJwks;
 }

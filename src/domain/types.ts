@@ -113,6 +113,20 @@ export interface SigningKeyRecord {
   retiredAt: Date | null;
 }
 
+/** An issuer whose JWTs `sessions.attest` exchanges for sessions (Stytch's trusted auth token profile). */
+export interface TrustedTokenProfile {
+  profileId: string;
+  projectId: string;
+  name: string;
+  issuer: string;
+  audience: string;
+  jwksUrl: string;
+  /** Stytch attribute → the token's claim that holds it: `email` (default claim `email`), `token_id` (default `jti`). */
+  attributeMapping: { email?: string; token_id?: string };
+  canJitProvision: boolean;
+  createdAt: Date;
+}
+
 export type KeyState = "next" | "current" | "previous" | "retired";
 
 /** Who asked: recorded on audit events and as session attributes. */
@@ -149,7 +163,9 @@ export interface AuditEvent {
     | "secret.revoked"
     | "project.created"
     | "project.updated"
-    | "public_token.created";
+    | "public_token.created"
+    | "trusted_token_profile.created"
+    | "trusted_token_profile.deleted";
   userId?: string | null | undefined;
   sessionId?: string | null | undefined;
   actor?: string | null | undefined;

@@ -14,6 +14,7 @@ import { createErrorHandler } from "./errors.js";
 import { jsonBody } from "./json-body.js";
 import { noStore } from "./no-store.js";
 import { requestMetrics } from "./request-metrics.js";
+import { registerAttestRoute } from "./routes/attest.js";
 import { registerDocsRoutes } from "./routes/docs.js";
 import { registerJwksRoute } from "./routes/jwks.js";
 import { registerMetricsRoute } from "./routes/metrics.js";
@@ -83,6 +84,7 @@ export function createApp(deps: AppDeps) {
   registerUserFactorRoutes(app, deps);
   registerPasswordRoutes(app, deps);
   registerSessionRoutes(app, deps);
+  registerAttestRoute(app, deps);
   registerRevocationStream(app, deps);
   registerSdkRoutes(app, deps);
 

@@ -6,6 +6,7 @@ import { toProject, toSigningKey } from "./rows.js";
 import { events, projects, projectSecrets, publicTokens, signingKeys } from "./schema.js";
 import { createSealedTokenRepo } from "./sealed-token-repo.js";
 import { createSessionRepo } from "./session-repo.js";
+import { createTrustedTokenProfileRepo } from "./trusted-token-profile-repo.js";
 import { createUserRepo } from "./user-repo.js";
 
 /** Records secret use at most once a minute, so authenticating a request rarely writes. */
@@ -133,6 +134,7 @@ export function createPostgresStore(db: Database, clock: Clock): Store {
     users: createUserRepo(db),
     sessions: createSessionRepo(db),
     sealedTokens: createSealedTokenRepo(db),
+    trustedTokenProfiles: createTrustedTokenProfileRepo(db),
     signingKeys: createSigningKeyRepo(db),
     events: {
       async record(event) {

@@ -157,3 +157,21 @@ export const events = pgTable(
     index("events_feed_tx_idx").on(t.projectId, t.txId, t.eventId).where(sql`${t.type} in ('session.revoked', 'user.updated')`),
   ],
 );
+
+/** Issuers whose JWTs `sessions.attest` exchanges for sessions (Stytch's trusted auth token profiles). */
+export const trustedTokenProfiles = pgTable(
+  "trusted_token_profiles",
+  {
+    profileId: text("profile_id").primaryKey(),
+    projectId: text("project_id").notNull().references(() => projects.projectId, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    issuer: text("issuer").notNull(),
+    audience: text("audience").notNull(),
+    jwksUrl: text("jwks_url").notNull(),
+    /** Stytch attribute → claim name (email, token_id). */
+    attributeMapping: jsonb("attribute_mapping").$type<Record<string, string>>().notNull().default({}),
+    canJitProvision: boolean("can_jit_provision").notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [index("trusted_token_profiles_project_idx").on(t.projectId)],
+);
