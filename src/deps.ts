@@ -1,6 +1,7 @@
 import type { Config } from "./config.js";
 import { createArgon2Hasher } from "./crypto/argon2-hasher.js";
 import type { Semaphore } from "./crypto/semaphore.js";
+import { createTrustedJwks } from "./crypto/trusted-jwks.js";
 import { createVault, loadOrCreateLocalMasterKey, VaultError } from "./crypto/vault.js";
 import { systemClock } from "./domain/clock.js";
 import { createSigningKeys } from "./domain/keys.js";
@@ -113,6 +114,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     keys: createSigningKeys({ store, vault, clock }),
     strength: createPasswordStrength(),
     publicUrl: config.publicUrl,
+    trustedJwks: createTrustedJwks(),
     adminKey: adminKeyFor(config, { create: true }),
     bodyLimitBytes: config.bodyLimitBytes,
     trustProxyHeader: config.trustProxyHeader,

@@ -141,7 +141,7 @@ describe("tessera CLI: project administration", () => {
     const after = await cliJson(["keys", "list", "--project", project.project_id, "--json"], environment.env);
     expect(after.filter((k: { state: string }) => k.state !== "retired")).toHaveLength(1);
 
-    expect(await cliJson(["keys", "reencrypt", "--json"], environment.env)).toEqual({ reencrypted: 3 });
+    expect(await cliJson(["keys", "reencrypt", "--json"], environment.env)).toEqual({ reencrypted: 3, session_tokens: 0, session_tokens_unreadable: 0 });
   }, 150_000);
 
   it("events --json lists the audit log, newest first, filterable by user", async () => {

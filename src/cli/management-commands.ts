@@ -168,11 +168,11 @@ export function registerManagementCommands(program: Command, config: () => Confi
     }));
   keys
     .command("reencrypt")
-    .description("seal every private key under the first key of TESSERA_MASTER_KEYS")
+    .description("seal every private key and every stored session token under the first key of TESSERA_MASTER_KEYS")
     .addOption(json())
     .action(run(async (m) => {
       const result = await m.reencryptKeys();
-      return { data: result, human: `re-encrypted ${result.reencrypted} signing keys under the first master key` };
+      return { data: result, human: `re-encrypted ${result.reencrypted} signing keys and ${result.session_tokens} session tokens under the first master key${result.session_tokens_unreadable ? ` (${result.session_tokens_unreadable} session tokens did not open and were left as they were)` : ""}` };
     }));
 
   program
@@ -187,5 +187,48 @@ export function registerManagementCommands(program: Command, config: () => Confi
       if (!Number.isInteger(limit) || limit < 1 || limit > EVENTS_LIMIT.max) throw new UsageError(`--limit must be an integer from 1 to ${EVENTS_LIMIT.max}`);
       const rows = await m.listEvents(opts.project, { userId: opts.user, limit });
       return { data: rows, human: rows.map((e) => `${e.at}  ${e.type.padEnd(17)} ${e.user_id ?? "-"}  ${e.ip ?? "-"}  ${JSON.stringify(e.details)}`).join("\n") || "no events" };
+    }));
+
+  const trusted = program.command("trusted-tokens").description("trusted token profiles: issuers whose JWTs sessions.attest exchanges for sessions");
+  trusted
+    .command("create")
+    .addOption(projectOption())
+    .requiredOption("--name <name>", "a name for the profile")
+    .requiredOption("--issuer <iss>", "the tokens' iss, exactly")
+    .requiredOption("--audience <aud>", "an aud the tokens must carry")
+    .requiredOption("--jwks-url <url>", "the issuer's JWKS (https; plain http only on localhost)")
+    .option("--attribute-mapping <json>", 'which claims hold which attributes, e.g. {"email":"mail","token_id":"jti"} (defaults: email, jti)')
+    .option("--can-jit-provision", "create a user for an email no user has yet")
+    .addOption(json())
+    .action(
+      run<{ project: string; name: string; issuer: string; audience: string; jwksUrl: string; attributeMapping?: string; canJitProvision?: boolean; json?: boolean }>(async (m, opts) => {
+        let mapping: Record<string, unknown> | undefined;
+        if (opts.attributeMapping !== undefined) {
+          try {
+            mapping = JSON.parse(opts.attributeMapping) as Record<string, unknown>;
+          } catch {
+            throw new UsageError("--attribute-mapping takes a JSON object, e.g. '{\"email\":\"mail\"}'");
+          }
+        }
+        const created = await m.createTrustedTokenProfile(opts.project, { name: opts.name, issuer: opts.issuer, audience: opts.audience, jwks_url: opts.jwksUrl, attribute_mapping: mapping, can_jit_provision: !!opts.canJitProvision });
+        return { data: created, human: lines(created) };
+      }),
+    );
+  trusted
+    .command("list")
+    .addOption(projectOption())
+    .addOption(json())
+    .action(run<{ project: string; json?: boolean }>(async (m, opts) => {
+      const list = await m.listTrustedTokenProfiles(opts.project);
+      return { data: list, human: list.map((p) => `${p.profile_id}  ${p.name}  ${p.issuer}  ${p.jwks_url}${p.can_jit_provision ? "  jit" : ""}`).join("\n") || "no trusted token profiles" };
+    }));
+  trusted
+    .command("delete")
+    .addOption(projectOption())
+    .requiredOption("--profile-id <profile_id>", "the profile to delete")
+    .addOption(json())
+    .action(run<{ project: string; profileId: string; json?: boolean }>(async (m, opts) => {
+      const deleted = await m.deleteTrustedTokenProfile(opts.project, opts.profileId);
+      return { data: deleted, human: `deleted ${opts.profileId}` };
     }));
 }

@@ -21,7 +21,7 @@ export class VaultError extends Error {
 
 /**
  * AES-256-GCM under the master keyring: the first key seals, any key opens. The envelope is
- * `v1.<key id>.<iv>.<ciphertext+tag>`, and `aad` (the signing key's kid) is bound to it, so a
+ * `v1.<key id>.<iv>.<ciphertext+tag>`, and `aad` (the signing key's kid, the session's id) is bound to it, so a
  * ciphertext copied onto another row does not decrypt.
  */
 export function createVault(masterKeys: readonly Buffer[]): Vault {
@@ -41,7 +41,7 @@ export function createVault(masterKeys: readonly Buffer[]): Vault {
       const [version, keyId, ivText, bodyText] = envelope.split(".");
       if (version !== VERSION || !keyId || !ivText || !bodyText) throw new VaultError("malformed key envelope");
       const key = byId.get(keyId);
-      if (!key) throw new VaultError(`a signing key is sealed under master key ${keyId}, which is not in the configured keyring`);
+      if (!key) throw new VaultError(`an envelope (signing key or session token) is sealed under master key ${keyId}, which is not in the configured keyring`);
       const body = Buffer.from(bodyText, "base64url");
       const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(ivText, "base64url"), { authTagLength: TAG_BYTES });
       decipher.setAAD(Buffer.from(aad, "utf8"));
@@ -49,7 +49,7 @@ export function createVault(masterKeys: readonly Buffer[]): Vault {
       try {
         return Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]).toString("utf8");
       } catch {
-        throw new VaultError(`a signing key failed to decrypt under master key ${keyId} (wrong key or tampered row)`);
+        throw new VaultError(`an envelope (signing key or session token) failed to decrypt under master key ${keyId} (wrong key or tampered row)`);
       }
     },
   };

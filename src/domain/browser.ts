@@ -4,7 +4,7 @@ import type { DomainDeps, RateLimitRule } from "./ports.js";
 import { listSessions, requireLiveSession, revokeSession } from "./sessions.js";
 import type { Project, RequestContext, Session } from "./types.js";
 
-type BrowserDeps = Pick<DomainDeps, "store" | "clock" | "keys" | "publicUrl" | "hasher" | "strength" | "feed" | "limiter">;
+type BrowserDeps = Pick<DomainDeps, "store" | "clock" | "keys" | "publicUrl" | "hasher" | "strength" | "feed" | "limiter" | "vault">;
 
 /**
  * Browser sign-up answers the same for a new and a taken email (both hash the password first, so

@@ -14,7 +14,7 @@ export const isReservedClaim = (name: string) => RESERVED_CLAIMS.has(name) || na
 const MAX_JWT_BYTES = 8 * 1024;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** Header parameters that would make a verifier fetch keys or change how it reads the token. */
-const FORBIDDEN_HEADERS = ["jku", "x5u", "jwk", "x5c", "crit", "b64"];
+export const FORBIDDEN_HEADERS = ["jku", "x5u", "jwk", "x5c", "crit", "b64"];
 
 /**
  * Three base64url segments, no padding or whitespace, each the canonical encoding of its bytes:

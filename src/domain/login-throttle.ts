@@ -1,6 +1,6 @@
 import { TesseraError } from "../errors.js";
 import type { DomainDeps, RateLimitRule } from "./ports.js";
-import type { Project, RequestContext } from "./types.js";
+import type { Project, RequestContext, User } from "./types.js";
 import { canonicalEmail } from "./users.js";
 
 /**
@@ -71,6 +71,20 @@ export async function loginFailed(deps: ThrottleDeps, project: Project, attempt:
   await deps.limiter.block(r.failures, attempt.key, seconds);
   await deps.limiter.block(r.locked, attempt.key, seconds);
   await deps.store.events.record({ projectId: project.projectId, type: "login.locked", ip: context.ip, userAgent: context.userAgent, details: { lockout_seconds: seconds, lockout_number: lockoutNumber } });
+}
+
+/**
+ * Users as the API shows them: `lockedUntil` set while logins to the user's email are locked out (the
+ * lockout is kept by the rate limiter, per canonical email, not in the users table).
+ */
+export async function withLockState<U extends User>(deps: Pick<DomainDeps, "limiter" | "clock">, project: Project, users: U[]): Promise<U[]> {
+  const locked = rules(project).locked;
+  return Promise.all(
+    users.map(async (user) => {
+      const seconds = user.email ? await deps.limiter.blockedFor(locked, emailKey(project, user.email)) : 0;
+      return { ...user, lockedUntil: seconds > 0 ? new Date(deps.clock.now().getTime() + seconds * 1000) : null };
+    }),
+  );
 }
 
 export async function loginSucceeded(deps: ThrottleDeps, project: Project, attempt: LoginAttempt): Promise<void> {

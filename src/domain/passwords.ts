@@ -9,7 +9,7 @@ import type { Project, RequestContext, User } from "./types.js";
 import { addMinutes } from "./clock.js";
 import { loginAbandoned, loginFailed, loginSucceeded, reserveLoginAttempt } from "./login-throttle.js";
 
-type PasswordDeps = Pick<DomainDeps, "store" | "clock" | "keys" | "publicUrl" | "hasher" | "strength" | "feed" | "limiter">;
+type PasswordDeps = Pick<DomainDeps, "store" | "clock" | "keys" | "publicUrl" | "hasher" | "strength" | "feed" | "limiter" | "vault">;
 
 /** Stytch: resetting through a session needs a factor authenticated within the last 5 minutes. */
 const SESSION_RESET_WINDOW_MINUTES = 5;
@@ -125,7 +125,11 @@ async function replacePassword(deps: PasswordDeps, project: Project, user: User,
   deps.feed.notify(project.projectId);
 }
 
-/** POST /v1/passwords/existing_password/reset: revokes every other session of the user. */
+/**
+ * POST /v1/passwords/existing_password/reset. As Stytch documents, every session of the user is
+ * revoked, a session named in the request too (it must be the user's and alive); a new one is made
+ * when a duration is given.
+ */
 export async function resetWithExistingPassword(
   deps: PasswordDeps,
   project: Project,
@@ -134,10 +138,9 @@ export async function resetWithExistingPassword(
 ): Promise<{ user: User; issued: IssuedSession | null }> {
   const user = await verifyPassword(deps, project, input.email, input.existingPassword, context);
   const hasSession = input.sessionToken !== undefined || input.sessionJwt !== undefined;
-  const kept = hasSession ? await requireLiveSession(deps, project, input) : null;
-  if (kept && kept.user.userId !== user.userId) throw new TesseraError("session_user_mismatch");
-  await replacePassword(deps, project, user, input.newPassword, kept?.session.sessionId);
-  if (kept) return { user, issued: await authenticateSession(deps, project, { ...input, factor: passwordFactor(deps.clock.now(), user), context }) };
+  const named = hasSession ? await requireLiveSession(deps, project, input) : null;
+  if (named && named.user.userId !== user.userId) throw new TesseraError("session_user_mismatch");
+  await replacePassword(deps, project, user, input.newPassword);
   return { user, issued: await maybeSession(deps, project, user, input, context) };
 }
 

@@ -1,4 +1,5 @@
-import type { AuditEvent, KeyState, Project, ProjectSettings, Session, SigningKeyRecord, User } from "./types.js";
+import type { JWTVerifyGetKey } from "jose";
+import type { AuditEvent, KeyState, Project, ProjectSettings, Session, SigningKeyRecord, TrustedTokenProfile, User } from "./types.js";
 
 /**
  * Storage ports. One Postgres implementation (src/store) serves both the real server and the
@@ -24,14 +25,19 @@ export interface ProjectRepo {
   byPublicToken(publicToken: string): Promise<Project | null>;
 }
 
+/** One users.search operand; `none` matches no user (a factor Tessera users never have). */
+export type UserFilter =
+  | { kind: "emails" | "emailIds" | "userIds"; values: string[] }
+  | { kind: "emailFuzzy" | "nameFuzzy"; value: string }
+  | { kind: "emailVerified" | "passwordExists"; value: boolean }
+  | { kind: "status"; value: "active" | "pending" }
+  | { kind: "createdBetween"; after?: Date; before?: Date }
+  | { kind: "none" };
+
 export interface UserSearch {
-  emails?: string[];
-  emailFuzzy?: string;
-  userIds?: string[];
-  status?: "active" | "pending";
-  createdAfter?: Date;
-  createdBefore?: Date;
-  nameFuzzy?: string;
+  /** AND: every filter holds; OR: at least one does. No filters: every live user. */
+  operator: "AND" | "OR";
+  filters: UserFilter[];
   /** Keyset cursor: results strictly after this (created_at, user_id). */
   after?: { createdAt: Date; userId: string };
   limit: number;
@@ -54,6 +60,17 @@ export interface UserRepo {
   markDeleted(projectId: string, userId: string, now: Date): Promise<boolean>;
   setPassword(userId: string, password: { passwordId: string; hash: string }, now: Date): Promise<void>;
   search(projectId: string, query: UserSearch): Promise<{ users: User[]; total: number }>;
+  /** The live user holding this email id. */
+  findByEmailId(projectId: string, emailId: string): Promise<User | null>;
+  /** The live user holding this password id. */
+  findByPasswordId(projectId: string, passwordId: string): Promise<User | null>;
+  /**
+   * Sets (or with null removes) the live user's email; `onlyEmailId` makes it conditional on the current
+   * one. False when no row matched. Throws DuplicateEmailError when another live user has the email.
+   */
+  setEmail(projectId: string, userId: string, email: { email: string; emailId: string } | null, now: Date, onlyEmailId?: string): Promise<boolean>;
+  /** False when the user had no password with that id. */
+  deletePassword(userId: string, passwordId: string): Promise<boolean>;
 }
 
 export interface SessionWithUser {
@@ -73,6 +90,31 @@ export interface SessionRepo {
   revoke(projectId: string, sessionId: string, reason: string, now: Date): Promise<boolean>;
   revokeAllForUser(projectId: string, userId: string, reason: string, now: Date, exceptSessionId?: string): Promise<string[]>;
   listLive(projectId: string, userId: string, now: Date): Promise<Session[]>;
+}
+
+/** The sealed session tokens, for re-sealing under a new master key; kept apart from the exchange's hot port. */
+export interface SealedTokenRepo {
+  /** Sessions with a sealed token, by session id after `afterSessionId`, at most `limit`. */
+  page(afterSessionId: string, limit: number): Promise<{ sessionId: string; tokenSealed: string }[]>;
+  replace(sessionId: string, tokenSealed: string): Promise<void>;
+}
+
+export interface TrustedTokenProfileRepo {
+  create(profile: TrustedTokenProfile): Promise<void>;
+  get(projectId: string, profileId: string): Promise<TrustedTokenProfile | null>;
+  /** Oldest first. */
+  list(projectId: string): Promise<TrustedTokenProfile[]>;
+  /** False when the project had no such profile. */
+  delete(projectId: string, profileId: string): Promise<boolean>;
+}
+
+/**
+ * The key sets of trusted issuers (jose's createRemoteJWKSet per profile: cached, refetched on an
+ * unknown kid at most once per cooldown, a bounded fetch). Built once, by the composition root.
+ */
+export interface TrustedJwks {
+  keysFor(profile: Pick<TrustedTokenProfile, "profileId" | "jwksUrl">): JWTVerifyGetKey;
+  forget(profileId: string): void;
 }
 
 export interface SigningKeyRepo {
@@ -145,6 +187,8 @@ export interface Store {
   projects: ProjectRepo;
   users: UserRepo;
   sessions: SessionRepo;
+  sealedTokens: SealedTokenRepo;
+  trustedTokenProfiles: TrustedTokenProfileRepo;
   signingKeys: SigningKeyRepo;
   events: EventLog;
   /** Runs `work` in one transaction; the store it gets is bound to that transaction. */
@@ -177,7 +221,7 @@ export interface Clock {
   now(): Date;
 }
 
-/** Encrypts private keys at rest (AES-256-GCM under the master key); `aad` binds the ciphertext to its key id. */
+/** Encrypts private keys and session tokens at rest (AES-256-GCM under the master key); `aad` binds the ciphertext to its row's id. */
 export interface Vault {
   encrypt(plaintext: string, aad: string): string;
   decrypt(envelope: string, aad: string): string;
@@ -243,4 +287,5 @@ export interface DomainDeps {
   limiter: RateLimiter;
   /** The server's public base URL: the default JWT issuer. */
   publicUrl: string;
+  trustedJwks: TrustedJwks;
 }

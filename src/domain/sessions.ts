@@ -4,6 +4,7 @@ import { assertJsonObject, mergeDeletingNulls } from "./json-objects.js";
 import { isReservedClaim, mintSessionJwt, sessionIdFromJwt, type MintedJwt } from "./jwt.js";
 import type { DomainDeps, SessionWithUser } from "./ports.js";
 import { SESSION_DURATION_MINUTES } from "./projects.js";
+import { openSessionToken, sealSessionToken } from "./sealed-tokens.js";
 import { newId, newSessionToken, parseSessionToken, sha256Hex } from "./tokens.js";
 import type { AuthenticationFactor, Project, RequestContext, Session, User } from "./types.js";
 
@@ -11,17 +12,17 @@ import type { AuthenticationFactor, Project, RequestContext, Session, User } fro
 export const LAST_ACCESS_WRITE_INTERVAL_MS = 60_000;
 export const CUSTOM_CLAIMS_LIMITS = { maxBytes: 4096, maxDepth: 8 } as const;
 
-type SessionDeps = Pick<DomainDeps, "store" | "clock" | "keys" | "publicUrl" | "feed" | "limiter">;
+type SessionDeps = Pick<DomainDeps, "store" | "clock" | "keys" | "publicUrl" | "feed" | "limiter" | "vault">;
 
 export interface IssuedSession {
   session: Session;
   user: User;
-  /** Empty when the caller authenticated with a JWT: only the token's hash is stored. */
+  /** Empty only for a JWT-authenticated session made before migration 0006 (see sealed-tokens.ts). */
   sessionToken: string;
   jwt: MintedJwt;
 }
 
-/** Either credential names a session; the token is preferred when both are given. */
+/** Either credential names a session; both at once is `too_many_session_arguments` (Stytch). */
 export interface SessionCredential {
   sessionToken?: string | undefined;
   sessionJwt?: string | undefined;
@@ -92,7 +93,7 @@ export async function createSession(
   await deps.store.transaction(async (store) => {
     // A deletion committing meanwhile would miss this session and leave it (and its JWT) alive.
     if (!(await store.users.holdLive(project.projectId, user.userId))) throw new TesseraError("user_not_found");
-    await store.sessions.create({ ...session, tokenHash: sha256Hex(sessionToken) });
+    await store.sessions.create({ ...session, tokenHash: sha256Hex(sessionToken), tokenSealed: sealSessionToken(deps.vault, session.sessionId, sessionToken) });
     await store.events.record({ projectId: project.projectId, type: "session.created", userId: user.userId, sessionId: session.sessionId, ...contextOf(input.context) });
   });
   return { session, user, sessionToken, jwt: await mintSessionJwt(deps, project, session, user, now) };
@@ -100,6 +101,7 @@ export async function createSession(
 
 /** Finds the session a credential names, alive or not. Null when it names none of this project's. */
 export async function findSession(deps: SessionDeps, project: Project, credential: SessionCredential): Promise<SessionWithUser | null> {
+  if (credential.sessionToken !== undefined && credential.sessionJwt !== undefined) throw new TesseraError("too_many_session_arguments");
   if (credential.sessionToken !== undefined) {
     const token = parseSessionToken(credential.sessionToken);
     if (!token) return null;
@@ -167,7 +169,9 @@ export async function authenticateSession(
     await deps.store.sessions.update(session.sessionId, patch);
   }
   const updated: Session = { ...session, ...patch };
-  return { session: updated, user, sessionToken: input.sessionToken ?? "", jwt: await mintSessionJwt(deps, project, updated, user, now) };
+  // By token, the caller holds it already: only a JWT-authenticated exchange opens the envelope.
+  const sessionToken = input.sessionToken ?? openSessionToken(deps.vault, session);
+  return { session: updated, user, sessionToken, jwt: await mintSessionJwt(deps, project, updated, user, now) };
 }
 
 export async function revokeSession(

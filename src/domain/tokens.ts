@@ -21,7 +21,7 @@ export function digestsEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export type IdKind = "project" | "user" | "email" | "session" | "secret" | "public-token" | "password";
+export type IdKind = "project" | "user" | "email" | "session" | "secret" | "public-token" | "password" | "trusted-token-profile";
 
 export function newId(kind: IdKind, env: ProjectEnv): string {
   return `${kind}-${env}-${randomUUID()}`;

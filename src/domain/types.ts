@@ -65,6 +65,8 @@ export interface User {
   passwordRequiresReset: boolean;
   createdAt: Date;
   updatedAt: Date;
+  /** While logins to the user's email are locked out: when that ends. Set only where the API reads it (withLockState). */
+  lockedUntil?: Date | null;
 }
 
 export interface AuthenticationFactor {
@@ -93,6 +95,8 @@ export interface Session {
   attributes: SessionAttributes;
   authenticationFactors: AuthenticationFactor[];
   customClaims: Record<string, unknown>;
+  /** The token sealed under the master key (see sealed-tokens.ts); null for sessions made before migration 0006. */
+  tokenSealed?: string | null;
 }
 
 export interface SigningKeyRecord {
@@ -107,6 +111,20 @@ export interface SigningKeyRecord {
   activatedAt: Date | null;
   deactivatedAt: Date | null;
   retiredAt: Date | null;
+}
+
+/** An issuer whose JWTs `sessions.attest` exchanges for sessions (Stytch's trusted auth token profile). */
+export interface TrustedTokenProfile {
+  profileId: string;
+  projectId: string;
+  name: string;
+  issuer: string;
+  audience: string;
+  jwksUrl: string;
+  /** Stytch attribute → the token's claim that holds it: `email` (default claim `email`), `token_id` (default `jti`). */
+  attributeMapping: { email?: string; token_id?: string };
+  canJitProvision: boolean;
+  createdAt: Date;
 }
 
 export type KeyState = "next" | "current" | "previous" | "retired";
@@ -135,6 +153,7 @@ export interface AuditEvent {
     | "user.updated"
     | "user.deleted"
     | "password.changed"
+    | "password.deleted"
     | "key.created"
     | "key.activated"
     | "key.deactivated"
@@ -144,7 +163,9 @@ export interface AuditEvent {
     | "secret.revoked"
     | "project.created"
     | "project.updated"
-    | "public_token.created";
+    | "public_token.created"
+    | "trusted_token_profile.created"
+    | "trusted_token_profile.deleted";
   userId?: string | null | undefined;
   sessionId?: string | null | undefined;
   actor?: string | null | undefined;

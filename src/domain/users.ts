@@ -1,6 +1,7 @@
 import { TesseraError } from "../errors.js";
 import { assertJsonObject, mergeDeletingNulls } from "./json-objects.js";
 import { DuplicateEmailError, type DomainDeps, type UserRepo, type UserSearch } from "./ports.js";
+import { withLockState } from "./login-throttle.js";
 import { revokeUserSessions } from "./sessions.js";
 import { newId } from "./tokens.js";
 import type { Project, RequestContext, User } from "./types.js";
@@ -104,13 +105,13 @@ export async function createUser(
   }
 }
 
-export async function getUser(deps: Pick<DomainDeps, "store">, project: Project, userId: string): Promise<User> {
+export async function getUser(deps: Pick<DomainDeps, "store" | "limiter" | "clock">, project: Project, userId: string): Promise<User> {
   const user = await deps.store.users.get(project.projectId, userId);
   if (!user) throw new TesseraError("user_not_found");
-  return user;
+  return (await withLockState(deps, project, [user]))[0]!;
 }
 
-export async function updateUser(deps: Pick<DomainDeps, "store" | "clock" | "feed">, project: Project, userId: string, input: UserProfile): Promise<User> {
+export async function updateUser(deps: Pick<DomainDeps, "store" | "clock" | "feed" | "limiter">, project: Project, userId: string, input: UserProfile): Promise<User> {
   const current = await getUser(deps, project, userId);
   const patch: Parameters<UserRepo["update"]>[2] = {};
   if (input.name) {
@@ -134,7 +135,7 @@ export async function updateUser(deps: Pick<DomainDeps, "store" | "clock" | "fee
   });
   // Verifiers treat this user's older JWTs as stale: new roles or metadata reach every app in seconds.
   deps.feed.notify(project.projectId);
-  return updated;
+  return (await withLockState(deps, project, [updated]))[0]!;
 }
 
 /** Deletes the user and revokes every session, in one transaction. */
@@ -149,6 +150,7 @@ export async function deleteUser(deps: Pick<DomainDeps, "store" | "clock" | "fee
 
 export const SEARCH_LIMIT = { default: 100, max: 1000 } as const;
 
-export async function searchUsers(deps: Pick<DomainDeps, "store">, project: Project, query: UserSearch) {
-  return deps.store.users.search(project.projectId, query);
+export async function searchUsers(deps: Pick<DomainDeps, "store" | "limiter" | "clock">, project: Project, query: UserSearch) {
+  const found = await deps.store.users.search(project.projectId, query);
+  return { ...found, users: await withLockState(deps, project, found.users) };
 }

@@ -14,6 +14,7 @@ import { jsonBody } from "./json-body.js";
 import { noStore } from "./no-store.js";
 import { requestMetrics } from "./request-metrics.js";
 import { SECURITY_HEADERS, staticHeaders } from "./static-headers.js";
+import { registerAttestRoute } from "./routes/attest.js";
 import { registerDocsRoutes } from "./routes/docs.js";
 import { registerJwksRoute } from "./routes/jwks.js";
 import { registerMetricsRoute } from "./routes/metrics.js";
@@ -22,6 +23,7 @@ import { registerPasswordRoutes } from "./routes/passwords.js";
 import { registerRevocationStream } from "./routes/revocation-stream.js";
 import { registerSdkRoutes } from "./routes/sdk.js";
 import { registerSessionRoutes } from "./routes/sessions.js";
+import { registerUserFactorRoutes } from "./routes/user-factors.js";
 import { registerUserRoutes } from "./routes/users.js";
 
 export interface AppDeps extends DomainDeps {
@@ -79,8 +81,10 @@ export function createApp(deps: AppDeps) {
   registerMetricsRoute(app, deps);
   registerJwksRoute(app, deps);
   registerUserRoutes(app, deps);
+  registerUserFactorRoutes(app, deps);
   registerPasswordRoutes(app, deps);
   registerSessionRoutes(app, deps);
+  registerAttestRoute(app, deps);
   registerRevocationStream(app, deps);
   registerSdkRoutes(app, deps);
 

@@ -1,12 +1,14 @@
 import { TesseraError } from "../errors.js";
 import { forceRotation, reencryptKeys } from "../domain/key-rotation.js";
 import type { SigningKeys } from "../domain/keys.js";
-import type { Clock, Store, Vault } from "../domain/ports.js";
+import { resealSessionTokens } from "../domain/sealed-tokens.js";
+import type { Clock, Store, TrustedJwks, Vault } from "../domain/ports.js";
+import { createTrustedTokenProfile, deleteTrustedTokenProfile } from "../domain/trusted-token-profiles.js";
 import { addPublicToken, addSecret, createProject, getProject, revokeSecret, updateProject } from "../domain/projects.js";
-import type { Project, SigningKeyRecord } from "../domain/types.js";
-import type { KeyWire, Management, ProjectDetails } from "./management.js";
+import type { Project, SigningKeyRecord, TrustedTokenProfile } from "../domain/types.js";
+import type { KeyWire, Management, ProjectDetails, TrustedTokenProfileWire } from "./management.js";
 
-type LocalDeps = { store: Store; vault: Vault; clock: Clock; keys?: SigningKeys };
+type LocalDeps = { store: Store; vault: Vault; clock: Clock; keys?: SigningKeys; trustedJwks?: TrustedJwks };
 
 const details = (project: Project): ProjectDetails => ({
   project_id: project.projectId,
@@ -26,6 +28,18 @@ const keyWire = (k: SigningKeyRecord): KeyWire => ({
   activated_at: iso(k.activatedAt),
   deactivated_at: iso(k.deactivatedAt),
   retired_at: iso(k.retiredAt),
+});
+
+const profileWire = (p: TrustedTokenProfile): TrustedTokenProfileWire => ({
+  profile_id: p.profileId,
+  project_id: p.projectId,
+  name: p.name,
+  issuer: p.issuer,
+  audience: p.audience,
+  jwks_url: p.jwksUrl,
+  attribute_mapping: p.attributeMapping as Record<string, string>,
+  can_jit_provision: p.canJitProvision,
+  created_at: p.createdAt.toISOString(),
 });
 
 /** The management operations over the database. `actor` is recorded on audit events ("cli", "admin-api"). */
@@ -67,7 +81,9 @@ export function createLocalManagement(deps: LocalDeps, actor: string): Managemen
       return { project_id: projectId, moves };
     },
     async reencryptKeys() {
-      return { reencrypted: await reencryptKeys(deps) };
+      const reencrypted = await reencryptKeys(deps);
+      const tokens = await resealSessionTokens(deps);
+      return { reencrypted, session_tokens: tokens.resealed, session_tokens_unreadable: tokens.unreadable };
     },
     async listEvents(projectId, filter) {
       await getProject(deps, projectId);
@@ -83,6 +99,24 @@ export function createLocalManagement(deps: LocalDeps, actor: string): Managemen
         user_agent: e.userAgent ?? null,
         details: e.details ?? {},
       }));
+    },
+    async createTrustedTokenProfile(projectId, input) {
+      const project = await getProject(deps, projectId);
+      const profile = await createTrustedTokenProfile(
+        deps,
+        project,
+        { name: input.name, issuer: input.issuer, audience: input.audience, jwksUrl: input.jwks_url, attributeMapping: input.attribute_mapping, canJitProvision: input.can_jit_provision },
+        actor,
+      );
+      return profileWire(profile);
+    },
+    async listTrustedTokenProfiles(projectId) {
+      await getProject(deps, projectId);
+      return (await deps.store.trustedTokenProfiles.list(projectId)).map(profileWire);
+    },
+    async deleteTrustedTokenProfile(projectId, profileId) {
+      await deleteTrustedTokenProfile(deps, await getProject(deps, projectId), profileId, actor);
+      return { project_id: projectId, profile_id: profileId, deleted: true };
     },
   };
 }

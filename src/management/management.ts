@@ -46,6 +46,27 @@ export interface EventWire {
   details: Record<string, unknown>;
 }
 
+export interface TrustedTokenProfileWire {
+  profile_id: string;
+  project_id: string;
+  name: string;
+  issuer: string;
+  audience: string;
+  jwks_url: string;
+  attribute_mapping: Record<string, string>;
+  can_jit_provision: boolean;
+  created_at: string;
+}
+
+export interface TrustedTokenProfileRequest {
+  name: string;
+  issuer: string;
+  audience: string;
+  jwks_url: string;
+  attribute_mapping?: Record<string, unknown> | undefined;
+  can_jit_provision?: boolean | undefined;
+}
+
 export interface Management {
   listProjects(): Promise<ProjectSummary[]>;
   createProject(input: { name: string; live?: boolean | undefined; settings?: unknown }): Promise<CreatedProjectWire>;
@@ -57,8 +78,12 @@ export interface Management {
   createPublicToken(projectId: string): Promise<{ project_id: string; public_token: string }>;
   listKeys(projectId: string): Promise<KeyWire[]>;
   rotateKeys(projectId: string, options: { now: boolean }): Promise<{ project_id: string; moves: { kid: string; to: string }[] }>;
-  reencryptKeys(): Promise<{ reencrypted: number }>;
+  /** Signing keys, then every sealed session token, under the first master key. */
+  reencryptKeys(): Promise<{ reencrypted: number; session_tokens: number; session_tokens_unreadable: number }>;
   listEvents(projectId: string, filter: { userId?: string | undefined; limit: number }): Promise<EventWire[]>;
+  createTrustedTokenProfile(projectId: string, input: TrustedTokenProfileRequest): Promise<TrustedTokenProfileWire>;
+  listTrustedTokenProfiles(projectId: string): Promise<TrustedTokenProfileWire[]>;
+  deleteTrustedTokenProfile(projectId: string, profileId: string): Promise<{ project_id: string; profile_id: string; deleted: true }>;
 }
 
 export const EVENTS_LIMIT = { default: 100, max: 10_000 } as const;

@@ -43,5 +43,8 @@ export function createRemoteManagement(options: { url: string; adminKey: string;
       const query = new URLSearchParams({ limit: String(filter.limit ?? EVENTS_LIMIT.default), ...(filter.userId ? { user_id: filter.userId } : {}) });
       return (await call<{ events: Awaited<ReturnType<Management["listEvents"]>> }>("GET", `${project(id)}/events?${query}`)).events;
     },
+    createTrustedTokenProfile: (id, input) => call("POST", `${project(id)}/trusted_token_profiles`, input),
+    listTrustedTokenProfiles: async (id) => (await call<{ profiles: Awaited<ReturnType<Management["listTrustedTokenProfiles"]>> }>("GET", `${project(id)}/trusted_token_profiles`)).profiles,
+    deleteTrustedTokenProfile: (id, profileId) => call("DELETE", `${project(id)}/trusted_token_profiles/${encodeURIComponent(profileId)}`),
   };
 }

@@ -69,6 +69,8 @@ export function boundStore(store: Store, bounds: StoreBounds): BoundedStore {
     projects: wrap(store.projects),
     users: wrap(store.users),
     sessions: wrap(store.sessions),
+    sealedTokens: wrap(store.sealedTokens),
+    trustedTokenProfiles: wrap(store.trustedTokenProfiles),
     signingKeys: wrap(store.signingKeys),
     events: wrap(store.events),
     // Inside, the work gets the transaction's own store: the whole transaction is one bounded call.

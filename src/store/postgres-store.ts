@@ -4,7 +4,9 @@ import type { AuditEvent } from "../domain/types.js";
 import { pingDatabase, type Database } from "./db.js";
 import { toProject, toSigningKey } from "./rows.js";
 import { events, projects, projectSecrets, publicTokens, signingKeys } from "./schema.js";
+import { createSealedTokenRepo } from "./sealed-token-repo.js";
 import { createSessionRepo } from "./session-repo.js";
+import { createTrustedTokenProfileRepo } from "./trusted-token-profile-repo.js";
 import { createUserRepo } from "./user-repo.js";
 
 /** Records secret use at most once a minute, so authenticating a request rarely writes. */
@@ -131,6 +133,8 @@ export function createPostgresStore(db: Database, clock: Clock): Store {
     projects: createProjectRepo(db),
     users: createUserRepo(db),
     sessions: createSessionRepo(db),
+    sealedTokens: createSealedTokenRepo(db),
+    trustedTokenProfiles: createTrustedTokenProfileRepo(db),
     signingKeys: createSigningKeyRepo(db),
     events: {
       async record(event) {

@@ -45,6 +45,7 @@ export const toSession = (row: typeof sessions.$inferSelect): Session => ({
   attributes: row.attributes,
   authenticationFactors: row.authenticationFactors as Session["authenticationFactors"],
   customClaims: row.customClaims,
+  tokenSealed: row.tokenSealed,
 });
 
 export const toSigningKey = (row: typeof signingKeys.$inferSelect): SigningKeyRecord => ({

@@ -88,6 +88,11 @@ export const sessions = pgTable(
     userId: text("user_id").notNull().references(() => users.userId, { onDelete: "cascade" }),
     /** SHA-256 (hex) of the session token; the token itself is never stored. */
     tokenHash: text("token_hash").notNull(),
+    /**
+     * The token itself, sealed under the master key (AES-256-GCM, the session id as associated data), so a
+     * JWT-authenticated exchange can return it as Stytch does. Null for sessions made before migration 0006.
+     */
+    tokenSealed: text("token_sealed"),
     startedAt: tz("started_at").notNull(),
     lastAccessedAt: tz("last_accessed_at").notNull(),
     expiresAt: tz("expires_at").notNull(),
@@ -151,4 +156,22 @@ export const events = pgTable(
     // The revocation feed reads only these types, in commit-safe order, per project.
     index("events_feed_tx_idx").on(t.projectId, t.txId, t.eventId).where(sql`${t.type} in ('session.revoked', 'user.updated')`),
   ],
+);
+
+/** Issuers whose JWTs `sessions.attest` exchanges for sessions (Stytch's trusted auth token profiles). */
+export const trustedTokenProfiles = pgTable(
+  "trusted_token_profiles",
+  {
+    profileId: text("profile_id").primaryKey(),
+    projectId: text("project_id").notNull().references(() => projects.projectId, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    issuer: text("issuer").notNull(),
+    audience: text("audience").notNull(),
+    jwksUrl: text("jwks_url").notNull(),
+    /** Stytch attribute → claim name (email, token_id). */
+    attributeMapping: jsonb("attribute_mapping").$type<Record<string, string>>().notNull().default({}),
+    canJitProvision: boolean("can_jit_provision").notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [index("trusted_token_profiles_project_idx").on(t.projectId)],
 );

@@ -1,5 +1,5 @@
-import { and, asc, count, eq, gt, ilike, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
-import { DuplicateEmailError, type UserRepo } from "../domain/ports.js";
+import { and, asc, count, eq, gt, ilike, inArray, isNotNull, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import { DuplicateEmailError, type UserFilter, type UserRepo } from "../domain/ports.js";
 import type { Database } from "./db.js";
 import { isUniqueViolation, toUser } from "./rows.js";
 import { passwords, users } from "./schema.js";
@@ -8,6 +8,32 @@ const live = (projectId: string) => and(eq(users.projectId, projectId), isNull(u
 const withPassword = { user: users, password: { passwordId: passwords.passwordId, requiresReset: passwords.requiresReset } };
 /** LIKE wildcards in user input are data, not patterns. */
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** One search filter as SQL over users (joined to passwords). */
+function condition(filter: UserFilter): SQL {
+  switch (filter.kind) {
+    case "emails":
+      return inArray(sql`lower(${users.email})`, filter.values.map((e) => e.toLowerCase()));
+    case "emailIds":
+      return inArray(users.emailId, filter.values);
+    case "userIds":
+      return inArray(users.userId, filter.values);
+    case "emailFuzzy":
+      return ilike(users.email, `%${likeEscape(filter.value)}%`);
+    case "nameFuzzy":
+      return sql`concat_ws(' ', ${users.firstName}, ${users.middleName}, ${users.lastName}) ilike ${`%${likeEscape(filter.value)}%`}`;
+    case "emailVerified":
+      return and(isNotNull(users.emailId), eq(users.emailVerified, filter.value))!;
+    case "passwordExists":
+      return filter.value ? isNotNull(passwords.passwordId) : isNull(passwords.passwordId);
+    case "status":
+      return eq(users.status, filter.value);
+    case "createdBetween":
+      return and(filter.after ? gt(users.createdAt, filter.after) : undefined, filter.before ? lt(users.createdAt, filter.before) : undefined) ?? sql`true`;
+    case "none":
+      return sql`false`;
+  }
+}
 
 export function createUserRepo(db: Database): UserRepo {
   const select = () => db.select(withPassword).from(users).leftJoin(passwords, eq(passwords.userId, users.userId));
@@ -56,25 +82,41 @@ export function createUserRepo(db: Database): UserRepo {
         .onConflictDoUpdate({ target: passwords.userId, set: { hash: password.hash, requiresReset: false, updatedAt: now } });
     },
     async search(projectId, query) {
-      const filters: (SQL | undefined)[] = [live(projectId)];
-      if (query.emails) filters.push(inArray(sql`lower(${users.email})`, query.emails.map((e) => e.toLowerCase())));
-      if (query.emailFuzzy) filters.push(ilike(users.email, `%${likeEscape(query.emailFuzzy)}%`));
-      if (query.userIds) filters.push(inArray(users.userId, query.userIds));
-      if (query.status) filters.push(eq(users.status, query.status));
-      if (query.createdAfter) filters.push(gt(users.createdAt, query.createdAfter));
-      if (query.createdBefore) filters.push(lt(users.createdAt, query.createdBefore));
-      if (query.nameFuzzy) {
-        const pattern = `%${likeEscape(query.nameFuzzy)}%`;
-        filters.push(sql`concat_ws(' ', ${users.firstName}, ${users.middleName}, ${users.lastName}) ilike ${pattern}`);
-      }
-      const where = and(...filters);
+      const conditions = query.filters.map(condition);
+      const matching = conditions.length === 0 ? undefined : query.operator === "AND" ? and(...conditions) : or(...conditions);
+      const where = and(live(projectId), matching);
       const after = query.after;
       const page = after
         ? and(where, or(gt(users.createdAt, after.createdAt), and(eq(users.createdAt, after.createdAt), gt(users.userId, after.userId))))
         : where;
       const rows = await select().where(page).orderBy(asc(users.createdAt), asc(users.userId)).limit(query.limit);
-      const [total] = await db.select({ n: count() }).from(users).where(where);
+      const [total] = await db.select({ n: count() }).from(users).leftJoin(passwords, eq(passwords.userId, users.userId)).where(where);
       return { users: rows.map((r) => toUser(r.user, r.password)), total: total?.n ?? 0 };
+    },
+    async findByEmailId(projectId, emailId) {
+      const [row] = await select().where(and(live(projectId), eq(users.emailId, emailId)));
+      return row ? toUser(row.user, row.password) : null;
+    },
+    async findByPasswordId(projectId, passwordId) {
+      const [row] = await select().where(and(live(projectId), eq(passwords.passwordId, passwordId)));
+      return row ? toUser(row.user, row.password) : null;
+    },
+    async setEmail(projectId, userId, email, now, onlyEmailId) {
+      try {
+        const rows = await db
+          .update(users)
+          .set({ email: email?.email ?? null, emailId: email?.emailId ?? null, emailVerified: false, updatedAt: now })
+          .where(and(live(projectId), eq(users.userId, userId), onlyEmailId ? eq(users.emailId, onlyEmailId) : undefined))
+          .returning({ userId: users.userId });
+        return rows.length > 0;
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new DuplicateEmailError();
+        throw error;
+      }
+    },
+    async deletePassword(userId, passwordId) {
+      const rows = await db.delete(passwords).where(and(eq(passwords.userId, userId), eq(passwords.passwordId, passwordId))).returning({ userId: passwords.userId });
+      return rows.length > 0;
     },
   };
 }

@@ -54,7 +54,7 @@ describe("sessions: the exchange, revoke, list", () => {
     const response = await exchange({ session_jwt: login.session_jwt });
     expect(response.status).toBe(200);
     expect(response.body.session.session_id).toBe(login.session.session_id);
-    expect(response.body.session_token).toBe(""); // only the hash is stored
+    expect(response.body.session_token).toBe(login.session_token); // opened from its sealed copy
   });
 
   it("refuses a JWT with a tampered payload, a foreign signature or garbage, as session_not_found", async () => {

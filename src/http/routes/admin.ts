@@ -14,6 +14,17 @@ const SECRET_ID = "secret-test-3f6e2c9a-8d1b-4e7f-a5c2-9b0d1e4f6a83";
 const KID = "XmYXNZwNYGGHeWTLmdTPr2Cqb1YfldhXLtA-d_S7hBY";
 const summary = { project_id: PROJECT_ID, name: "Shop", created_at: "2026-01-15T12:00:00.000Z" };
 const project = { ...summary, live: false, settings: { allowedOrigins: ["https://app.example.com"], jwtAlgorithm: "RS256", rateLimits: { loginFailuresPerEmail: 5 } } };
+const profile = {
+  profile_id: "trusted-token-profile-test-4b1f0c1e-7d2a-4a86-9a0e-5c3f2b1d8e77",
+  project_id: PROJECT_ID,
+  name: "Partner SSO",
+  issuer: "https://id.partner.example",
+  audience: "tessera",
+  jwks_url: "https://id.partner.example/.well-known/jwks.json",
+  attribute_mapping: { email: "email", token_id: "jti" },
+  can_jit_provision: true,
+  created_at: "2026-01-15T12:00:00.000Z",
+};
 const key = { kid: KID, alg: "RS256", state: "current", created_at: "2026-01-15T12:00:00.000Z", activate_at: "2026-01-15T12:00:00.000Z", activated_at: "2026-01-15T12:00:00.000Z", deactivated_at: null, retired_at: null };
 
 const routes = {
@@ -54,7 +65,7 @@ const routes = {
     request: { params: ProjectParam, ...jsonRequest(z.object({ now: z.boolean().optional() }), { now: true }) },
     responses: ok(Any, { project_id: PROJECT_ID, moves: [{ kid: KID, to: "retired" }, { kid: "a7Qm…", to: "current" }] }),
   }),
-  reencrypt: createRoute({ method: "post", path: "/admin/v1/keys/reencrypt", summary: "Seal every private key under the first master key", ...secured, responses: ok(Any, { reencrypted: 3 }) }),
+  reencrypt: createRoute({ method: "post", path: "/admin/v1/keys/reencrypt", summary: "Seal every private key and every stored session token under the first master key", ...secured, responses: ok(Any, { reencrypted: 3, session_tokens: 1200, session_tokens_unreadable: 0 }) }),
   events: createRoute({
     method: "get",
     path: "/admin/v1/projects/{project_id}/events",
@@ -62,6 +73,29 @@ const routes = {
     ...secured,
     request: { params: ProjectParam, query: z.object({ user_id: Id.optional(), limit: z.coerce.number().int().min(1).max(EVENTS_LIMIT.max).optional() }) },
     responses: ok(z.object({ events: z.array(Any) }), { events: [{ event_id: 1042, at: "2026-01-15T12:05:00.000Z", type: "project.updated", user_id: null, session_id: null, actor: "admin-api", ip: null, user_agent: null, details: { changed: ["allowedOrigins"] } }] }),
+  }),
+  createProfile: createRoute({
+    method: "post",
+    path: "/admin/v1/projects/{project_id}/trusted_token_profiles",
+    summary: "A trusted token profile: an issuer whose JWTs sessions.attest exchanges for sessions",
+    ...secured,
+    request: {
+      params: ProjectParam,
+      ...jsonRequest(
+        z.object({ name: z.string(), issuer: z.string(), audience: z.string(), jwks_url: z.string(), attribute_mapping: Any.optional(), can_jit_provision: z.boolean().optional() }),
+        { name: "Partner SSO", issuer: "https://id.partner.example", audience: "tessera", jwks_url: "https://id.partner.example/.well-known/jwks.json", attribute_mapping: { email: "email", token_id: "jti" }, can_jit_provision: true },
+      ),
+    },
+    responses: ok(Any, profile),
+  }),
+  listProfiles: createRoute({ method: "get", path: "/admin/v1/projects/{project_id}/trusted_token_profiles", summary: "The project's trusted token profiles", ...secured, request: { params: ProjectParam }, responses: ok(z.object({ profiles: z.array(Any) }), { profiles: [profile] }) }),
+  deleteProfile: createRoute({
+    method: "delete",
+    path: "/admin/v1/projects/{project_id}/trusted_token_profiles/{profile_id}",
+    summary: "Delete a trusted token profile: its tokens are refused at once",
+    ...secured,
+    request: { params: ProjectParam.extend({ profile_id: Id }) },
+    responses: ok(Any, { project_id: PROJECT_ID, profile_id: profile.profile_id, deleted: true }),
   }),
 };
 
@@ -81,4 +115,7 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, management: Manage
     const query = c.req.valid("query");
     return c.json({ events: await management.listEvents(param(c), { userId: query.user_id, limit: query.limit ?? EVENTS_LIMIT.default }) }, 200);
   });
+  app.openapi(routes.createProfile, async (c) => c.json(await management.createTrustedTokenProfile(param(c), c.req.valid("json")), 200));
+  app.openapi(routes.listProfiles, async (c) => c.json({ profiles: await management.listTrustedTokenProfiles(param(c)) }, 200));
+  app.openapi(routes.deleteProfile, async (c) => c.json(await management.deleteTrustedTokenProfile(param(c), c.req.valid("param").profile_id), 200));
 }

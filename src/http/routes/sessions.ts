@@ -6,7 +6,7 @@ import { getUser } from "../../domain/users.js";
 import { requestContext, type AppEnv } from "../context.js";
 import { CustomClaims, Envelope, Id, SessionDurationMinutes, SessionWire, sessionWire, UserWire, userWire } from "../wire.js";
 import { envelope, errorExample, issued, SESSION_ID, SESSION_TOKEN, session, user } from "../examples.js";
-import { jsonRequest, ok, secured } from "./route-kit.js";
+import { errorContent, jsonRequest, ok, secured } from "./route-kit.js";
 
 const SessionToken = z.string().max(1024);
 const SessionJwt = z.string().max(16_384);
@@ -19,7 +19,7 @@ const authenticateRoute = createRoute({
   tags: ["sessions"],
   summary: "The exchange: check a session in the database and mint a fresh JWT",
   description:
-    "Takes session_token or session_jwt (an expired JWT is accepted when its signature verifies: it names the session). Always checks the session in Postgres. A refusal is session_not_found with error_details.reason (not_found, revoked, expired, idle_timeout, user_deleted). When authenticated by JWT, session_token is empty: Tessera stores only the token's hash.",
+    "Takes session_token or session_jwt, not both (too_many_session_arguments); an expired JWT is accepted when its signature verifies: it names the session. Always checks the session in Postgres. A refusal is session_not_found with error_details.reason (not_found, revoked, expired, idle_timeout, user_deleted). Answers with the session's session_token either way (empty only for a JWT-named session made before migration 0006).",
   ...secured,
   request: jsonRequest(
     z.object({
@@ -30,11 +30,14 @@ const authenticateRoute = createRoute({
     }),
     { session_token: SESSION_TOKEN, session_duration_minutes: 60, session_custom_claims: { tenant: "acme" } },
   ),
-  responses: ok(
-    z.object({ ...Envelope, session: SessionWire, session_token: z.string(), session_jwt: z.string(), user: UserWire }),
-    { ...envelope, ...issued, user },
-    { revoked: refused("revoked"), expired: refused("expired"), idle_timeout: refused("idle_timeout"), user_deleted: refused("user_deleted"), not_found: refused("not_found") },
-  ),
+  responses: {
+    ...ok(
+      z.object({ ...Envelope, session: SessionWire, session_token: z.string(), session_jwt: z.string(), user: UserWire }),
+      { ...envelope, ...issued, user },
+      { revoked: refused("revoked"), expired: refused("expired"), idle_timeout: refused("idle_timeout"), user_deleted: refused("user_deleted"), not_found: refused("not_found") },
+    ),
+    400: { description: "Invalid request", ...errorContent({ too_many_session_arguments: errorExample("too_many_session_arguments"), bad_request: errorExample("bad_request", { message: "session_duration_minutes: Too big: expected number to be <=527040" }) }) },
+  },
 });
 
 const revokeRoute = createRoute({
@@ -66,7 +69,7 @@ export function registerSessionRoutes(app: OpenAPIHono<AppEnv>, deps: DomainDeps
     const b = c.req.valid("json");
     const issued = await authenticateSession(deps, c.get("project"), {
       sessionToken: b.session_token,
-      sessionJwt: b.session_token === undefined ? b.session_jwt : undefined,
+      sessionJwt: b.session_jwt,
       durationMinutes: b.session_duration_minutes,
       customClaims: b.session_custom_claims,
       context: requestContext(c),

@@ -1,10 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { TesseraError } from "../../errors.js";
 import type { DomainDeps } from "../../domain/ports.js";
 import { createUser, deleteUser, getUser, SEARCH_LIMIT, searchUsers, updateUser } from "../../domain/users.js";
 import { requestContext, type AppEnv } from "../context.js";
 import { Attributes, Envelope, Id, Name, UserWire, userWire } from "../wire.js";
 import { EMAIL, EMAIL_ID, envelope, errorExample, name, USER_ID, user } from "../examples.js";
+import { decodeCursor, encodeCursor, SEARCH_FILTER_NAMES, toUserFilters } from "../user-search.js";
 import { jsonRequest, ok, secured } from "./route-kit.js";
 
 const UserIdParam = z.object({ user_id: Id });
@@ -95,7 +95,7 @@ const searchUsersRoute = createRoute({
   path: "/v1/users/search",
   tags: ["users"],
   summary: "Search users",
-  description: "Supported filters: email_address, email_address_fuzzy, user_id, status, created_at_greater_than, created_at_less_than, created_at_between, full_name_fuzzy. Operator AND only.",
+  description: `Stytch's filters, AND or OR: ${SEARCH_FILTER_NAMES.join(", ")}. Filters over phones, WebAuthn, TOTP, crypto wallets and OAuth providers match no user (Tessera users have none).`,
   ...secured,
   request: jsonRequest(
     z.object({
@@ -151,63 +151,10 @@ export function registerUserRoutes(app: OpenAPIHono<AppEnv>, deps: DomainDeps) {
   app.openapi(searchUsersRoute, async (c) => {
     const body = c.req.valid("json");
     const limit = body.limit ?? SEARCH_LIMIT.default;
-    const query = { ...toSearchFilters(body.query), limit, ...(body.cursor ? { after: decodeCursor(body.cursor) } : {}) };
+    const query = { operator: body.query?.operator ?? "AND", filters: toUserFilters(body.query?.operands ?? []), limit, ...(body.cursor ? { after: decodeCursor(body.cursor) } : {}) };
     const { users, total } = await searchUsers(deps, c.get("project"), query);
     const last = users.at(-1);
     const nextCursor = users.length === limit && last ? encodeCursor(last.createdAt, last.userId) : null;
     return c.json({ request_id: c.get("requestId"), status_code: 200, results: users.map(userWire), results_metadata: { total, next_cursor: nextCursor } }, 200);
   });
-}
-
-const encodeCursor = (createdAt: Date, userId: string) => Buffer.from(JSON.stringify([createdAt.toISOString(), userId])).toString("base64url");
-
-/**
- * Postgres timestamps have no year 0 and cannot parse the six-digit years JavaScript writes past
- * 9999 (or before year 1): such a date reaching the query would be a 500. Years 1–9999 round-trip.
- */
-const storable = (d: Date) => !Number.isNaN(d.getTime()) && d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999;
-
-function decodeCursor(cursor: string): { createdAt: Date; userId: string } {
-  try {
-    const [at, userId] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as [string, string];
-    const createdAt = new Date(at);
-    // the user id goes into the query: an id's shape (no NUL, which Postgres text cannot hold)
-    if (Id.safeParse(userId).success && storable(createdAt)) return { createdAt, userId };
-  } catch {
-    // fall through to the coded error
-  }
-  throw new TesseraError("bad_request", { message: "The cursor is invalid." });
-}
-
-const strings = z.array(z.string().max(256)).min(1).max(1000);
-const date = z.iso
-  .datetime({ offset: true })
-  .transform((s) => new Date(s))
-  .refine(storable, "must be a date from year 1 to 9999");
-
-/** Stytch's operand list → the store's filter object; anything unsupported is a clear 400. */
-function toSearchFilters(query: { operator: "AND" | "OR"; operands: { filter_name: string; filter_value?: unknown }[] } | undefined) {
-  const filters: { emails?: string[]; emailFuzzy?: string; userIds?: string[]; status?: "active" | "pending"; createdAfter?: Date; createdBefore?: Date; nameFuzzy?: string } = {};
-  if (!query) return filters;
-  if (query.operator === "OR" && query.operands.length > 1) throw new TesseraError("bad_request", { message: "Only the AND operator is supported for more than one operand." });
-  for (const { filter_name: name, filter_value: value } of query.operands) {
-    const parsed = (schema: z.ZodType) => {
-      const result = schema.safeParse(value);
-      if (!result.success) throw new TesseraError("bad_request", { message: `Invalid filter_value for ${name}.` });
-      return result.data;
-    };
-    if (name === "email_address") filters.emails = parsed(strings) as string[];
-    else if (name === "email_address_fuzzy") filters.emailFuzzy = parsed(z.string().min(1).max(256)) as string;
-    else if (name === "user_id") filters.userIds = parsed(strings) as string[];
-    else if (name === "status") filters.status = parsed(z.enum(["active", "pending"])) as "active" | "pending";
-    else if (name === "created_at_greater_than") filters.createdAfter = parsed(date) as Date;
-    else if (name === "created_at_less_than") filters.createdBefore = parsed(date) as Date;
-    else if (name === "created_at_between") {
-      const between = parsed(z.object({ greater_than: date, less_than: date })) as { greater_than: Date; less_than: Date };
-      filters.createdAfter = between.greater_than;
-      filters.createdBefore = between.less_than;
-    } else if (name === "full_name_fuzzy") filters.nameFuzzy = parsed(z.string().min(1).max(256)) as string;
-    else throw new TesseraError("bad_request", { message: `Unsupported filter_name: ${name.slice(0, 64)}.` });
-  }
-  return filters;
 }
