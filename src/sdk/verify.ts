@@ -69,7 +69,7 @@ export interface Verifier {
   close(): void;
 }
 
-type Refusal = "invalid" | "expired" | "too_old";
+type Refusal = "invalid" | "wrong_issuer" | "expired" | "too_old";
 
 export function createVerifier(options: VerifierOptions): Verifier {
   if (!options.url || !options.projectId) throw new TypeError("createVerifier: url and projectId are required");
@@ -137,6 +137,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       }));
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) return "expired";
+      if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === "iss") return "wrong_issuer";
       // Not a verdict on the token: the keys could not be had (first fetch failed). Never a false accept.
       if (!(error instanceof joseErrors.JOSEError)) throw new TesseraVerifyError("server_unavailable", "Could not fetch the JWKS.", { cause: error });
       return "invalid";
@@ -195,6 +196,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
       prune();
       const result = opts.maxTokenAgeSeconds === 0 ? "too_old" : await verifyLocally(jwt, opts);
       if (result === "invalid") throw new TesseraVerifyError("jwt_invalid", "The JWT did not verify.");
+      if (result === "wrong_issuer") {
+        // The one refusal with a likely configuration cause: say it, so it is not mistaken for a forgery.
+        throw new TesseraVerifyError("jwt_invalid", `The JWT's iss is not one this verifier accepts (${issuers.join(", ")}): check the project's issuerFormat and that \`url\` is the server's PUBLIC_URL exactly.`);
+      }
       if (typeof result === "object") {
         const sessionId = (result.payload[SESSION_CLAIM] as { id: string }).id;
         if (revoked.has(sessionId)) throw new TesseraVerifyError("session_revoked", "The session was revoked.");
@@ -216,25 +221,22 @@ export function createVerifier(options: VerifierOptions): Verifier {
   };
 }
 
-/** Decoders ignore a last character's unused bits; only the canonical spelling of each segment is accepted. */
+const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/**
+ * Decoders ignore a last character's unused bits; only the canonical spelling of each segment is
+ * accepted. The alphabet is already checked (COMPACT_JWS), so canonical means: a length some byte
+ * count encodes to, and zero unused bits in the last character. O(1) per segment, no decoding.
+ */
 function isCanonicalCompactJws(jwt: string): boolean {
   if (jwt.length > MAX_JWT_BYTES || !COMPACT_JWS.test(jwt)) return false;
-  try {
-    return jwt.split(".").every((segment) => base64url(base64urlBytes(segment)) === segment);
-  } catch {
-    return false; // a segment whose length no encoding can have
-  }
-}
-
-function base64urlBytes(segment: string): Uint8Array {
-  const binary = atob(segment.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (segment.length % 4)) % 4));
-  return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
-}
-
-function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return jwt.split(".").every((segment) => {
+    const tail = segment.length % 4;
+    if (tail === 0) return true;
+    if (tail === 1) return false;
+    const unusedBits = tail === 2 ? 0b1111 : 0b11;
+    return (BASE64URL.indexOf(segment[segment.length - 1]!) & unusedBits) === 0;
+  });
 }
 
 function fromPayload(payload: JWTPayload, jwt: string): AuthenticatedSession {

@@ -49,6 +49,20 @@ describe("tessera/verify", () => {
     await server.close();
   });
 
+  it("names iss as the cause when the issuer is what failed, and refuses like any invalid JWT", async () => {
+    const login = await signUp(server);
+    const verifier = make({ issuers: ["https://auth.elsewhere.example"] });
+    const refusal = await verifier.authenticateJwt(login.session_jwt).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(TesseraVerifyError);
+    expect((refusal as TesseraVerifyError).code).toBe("jwt_invalid");
+    expect((refusal as TesseraVerifyError).message).toMatch(/iss is not one this verifier accepts \(https:\/\/auth\.elsewhere\.example\)/);
+    // a signature failure says nothing of the kind
+    const [h, p, sig] = login.session_jwt.split(".");
+    const tampered = `${h}.${p}.${sig!.startsWith("A") ? "B" : "A"}${sig!.slice(1)}`;
+    const other = await make().authenticateJwt(tampered).catch((error: unknown) => error);
+    expect((other as TesseraVerifyError).message).toBe("The JWT did not verify.");
+  });
+
   it("verifies locally, without a server call, and returns the session", async () => {
     const login = await signUp(server);
     const counter = countingFetch();
