@@ -2,7 +2,6 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
-import { sql } from "drizzle-orm";
 import { Client } from "stytch";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { pino } from "pino";
@@ -10,7 +9,7 @@ import { createDeps, type Deps } from "../../src/deps.js";
 import { systemClock } from "../../src/domain/clock.js";
 import { forceRotation } from "../../src/domain/key-rotation.js";
 import { JWKS_MAX_AGE_SECONDS, KEY_CACHE_SECONDS, PUBLICATION_LEAD_SECONDS, retentionSeconds } from "../../src/domain/keys.js";
-import { createProject, type CreatedProject } from "../../src/domain/projects.js";
+import { createProject, updateProject, type CreatedProject } from "../../src/domain/projects.js";
 import { createApp } from "../../src/http/app.js";
 import { runKeyRotation } from "../../src/jobs/key-rotation-job.js";
 import { createTestEnvironment, STRONG_PASSWORD, type TestEnvironment } from "../helpers.js";
@@ -135,7 +134,7 @@ describe("signing key rotation", () => {
   });
 
   it("a change of algorithm takes effect at the next rotation", async () => {
-    await deps.database.db.execute(sql`update projects set settings = settings || '{"jwtAlgorithm":"ES256"}'::jsonb where project_id = ${created.project.projectId}`);
+    await updateProject(deps, created.project.projectId, { settings: { jwtAlgorithm: "ES256" } }, "test");
     expect(decodeProtectedHeader(await mint()).alg).toBe("RS256");
     const moves = await forceRotation(deps, (await deps.store.projects.get(created.project.projectId))!, { immediately: false });
     advance(PUBLICATION_LEAD_SECONDS);
