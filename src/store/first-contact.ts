@@ -3,8 +3,8 @@ import { ConfigError } from "../config.js";
 
 /**
  * How long the first connection of a start (server or CLI) may take to answer `select 1`. postgres.js
- * alone would wait forever on a port that accepts but does not speak Postgres (an HTTP server, a proxy):
- * its connect timeout ends at the TCP connect, not at the first answer.
+ * alone never gives up on a port that accepts but does not speak Postgres (an HTTP server, a proxy):
+ * measured with its connect_timeout set, still waiting, and busy, after minutes.
  */
 export const FIRST_CONTACT_TIMEOUT_MS = 5_000;
 
