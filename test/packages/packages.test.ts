@@ -68,7 +68,7 @@ describe("the SDK packages, installed on their own", () => {
     });
     expect(signUp.status).toBe(200);
     jwt = (await signUp.json()).session_jwt;
-  }, 90_000);
+  }, 180_000);
 
   afterAll(async () => {
     await demo?.close();

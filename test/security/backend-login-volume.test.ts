@@ -12,7 +12,7 @@ const USERS = 200;
  * one email is as strict as ever. Over real HTTP, so every call comes from 127.0.0.1.
  */
 describe("security: default limits fit a backend's login traffic", () => {
-  it(`${USERS} users logging in through one backend address twice within a minute get no 429; 6 wrong passwords still lock one email`, { timeout: 120_000 }, async () => {
+  it(`${USERS} users logging in through one backend address twice within a minute get no 429; 6 wrong passwords still lock one email`, { timeout: 240_000 }, async () => {
     const server = await createListeningTestServer({ overrides: { argon2Params: FAST_ARGON2 } }); // default project settings
     try {
       const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
