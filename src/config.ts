@@ -53,8 +53,11 @@ export interface ConfigProblem {
 /** Every bad variable at once (one line each), so a start-up shows all of them, not one per restart. */
 export class ConfigError extends Error {
   readonly variable: string;
-  constructor(readonly problems: ConfigProblem[]) {
-    super(problems.map((p) => `${p.variable}: ${p.message}`).join("\n"));
+  constructor(
+    readonly problems: ConfigProblem[],
+    options?: { cause?: unknown },
+  ) {
+    super(problems.map((p) => `${p.variable}: ${p.message}`).join("\n"), options);
     this.name = "ConfigError";
     this.variable = problems[0]!.variable;
   }

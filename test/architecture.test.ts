@@ -53,4 +53,18 @@ describe("architecture", () => {
       .filter(([, lines]) => lines > 300);
     expect(long).toEqual([]);
   });
+
+  it("names every folder of src/ and of the repository in the README's Architecture tree", () => {
+    const tree = /## Architecture[\s\S]*?```\n([\s\S]*?)```/.exec(readFileSync(join(root, "README.md"), "utf8"))?.[1] ?? "";
+    const untracked = new Set(["node_modules", "dist", "test-results"]);
+    const foldersOf = (path: string) =>
+      readdirSync(join(root, path), { withFileTypes: true })
+        .filter((entry) => entry.isDirectory() && !entry.name.startsWith(".") && !untracked.has(entry.name))
+        .map((entry) => entry.name);
+    // the first column of a line at this indent, e.g. "cli.ts, cli/" or "examples/hono-app/"
+    const listed = (indent: string, folder: string) =>
+      tree.split("\n").some((line) => line.startsWith(indent) && line[indent.length] !== " " && line.slice(indent.length).split(/\s{2,}/)[0]!.split(", ").some((entry) => entry.startsWith(`${folder}/`)));
+    const missing = [...foldersOf("src").filter((f) => !listed("  ", f)).map((f) => `src/${f}/`), ...foldersOf(".").filter((f) => !listed("", f)).map((f) => `${f}/`)];
+    expect(missing).toEqual([]);
+  });
 });

@@ -22,6 +22,8 @@ export interface DemoOptions {
   host?: string;
   tesseraUrl?: string;
   publicToken?: string;
+  /** Serve this prebuilt file as the SDK instead of bundling src/browser (the package test serves the built tessera-browser). */
+  sdkFile?: string;
 }
 
 export interface DemoServer {
@@ -46,7 +48,7 @@ export async function startDemoServer(options: DemoOptions = {}): Promise<DemoSe
       const path = new URL(request.url ?? "/", "http://demo").pathname;
       if (request.method !== "GET") send(405, "text/plain", "GET only");
       else if (path === "/" || path === "/index.html") send(200, "text/html; charset=utf-8", await readFile(INDEX_HTML, "utf8"));
-      else if (path === "/tessera-browser.js") send(200, "text/javascript; charset=utf-8", await bundleSdk());
+      else if (path === "/tessera-browser.js") send(200, "text/javascript; charset=utf-8", options.sdkFile ? await readFile(options.sdkFile, "utf8") : await bundleSdk());
       else if (path === "/config.json") send(200, "application/json", config);
       else send(404, "text/plain", "not found");
     } catch (error) {

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-// An installed app imports these as "tessera/hono" and "tessera/verify".
+// An installed app imports these from the tessera-hono and tessera-verify packages.
 import { session, type TesseraVariables } from "../../src/sdk/hono.js";
 import type { Verifier } from "../../src/sdk/verify.js";
 

@@ -1,5 +1,5 @@
 import { serve } from "@hono/node-server";
-// An installed app imports this from "tessera/verify" (and, in app.ts, `session` from "tessera/hono").
+// An installed app imports this from "tessera-verify" (and, in app.ts, `session` from "tessera-hono").
 import { createVerifier } from "../../src/sdk/verify.js";
 import { createExampleApp } from "./app.js";
 

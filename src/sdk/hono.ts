@@ -1,9 +1,10 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
-import { TesseraVerifyError, type VerifyErrorCode } from "./errors.js";
-import type { AuthenticatedSession, Verifier } from "./verify.js";
+// Only through ./verify.js: the tessera-hono package maps that one import to the tessera-verify package,
+// so an app's verifier and this middleware share one TesseraVerifyError class (instanceof below).
+import { TesseraVerifyError, type AuthenticatedSession, type Verifier, type VerifyErrorCode } from "./verify.js";
 
-export { TesseraVerifyError } from "./errors.js";
+export { TesseraVerifyError } from "./verify.js";
 
 export interface SessionMiddlewareOptions {
   verifier: Verifier;

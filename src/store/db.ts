@@ -10,6 +10,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { lockDataDir } from "./data-dir-lock.js";
+import { assertReachable, FIRST_CONTACT_TIMEOUT_MS } from "./first-contact.js";
 import * as schema from "./schema.js";
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -58,7 +59,13 @@ function openPostgres(url: string, poolSize: number, timeoutMs: number): Databas
     kind: "postgres",
     async migrate() {
       // One connection holds the lock for the whole run, so concurrent starts apply migrations once.
-      const locker = postgres(url, { max: 1, onnotice: () => {} });
+      const locker = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: FIRST_CONTACT_TIMEOUT_MS / 1000 });
+      try {
+        await assertReachable(locker, url);
+      } catch (error) {
+        await locker.end({ timeout: 0 }); // a connection that never answered has nothing to finish
+        throw error;
+      }
       try {
         await locker`select pg_advisory_lock(${MIGRATION_LOCK_ID})`;
         await migratePostgres(drizzlePostgres(locker), { migrationsFolder: MIGRATIONS_FOLDER });
