@@ -1,5 +1,6 @@
 import type { Alg, LoadResult } from "./scenarios.js";
 import type { Measured } from "./stats.js";
+import type { ServerRefusals } from "./target.js";
 
 export interface AlgResults {
   /** The signing key the project's exchange used (made by `tessera keys rotate --now`). */
@@ -44,6 +45,8 @@ export interface BenchReport {
   failedRequests: number;
   /** Lines the server logged (LOG_LEVEL=warn) after it was ready. */
   serverWarnings: { count: number; first: string[] };
+  /** The server's own count of what it refused, from its /metrics at the end. */
+  serverRefusals: ServerRefusals;
 }
 
 export function ratios(healthz: LoadResult | undefined, algorithms: BenchReport["algorithms"]): Ratio[] {
@@ -112,6 +115,11 @@ export function formatReport(report: BenchReport): string {
     if (r.login) lines.push(row(`login \`POST /v1/passwords/authenticate\`, ${r.login.connections} in flight`, alg, r.login.rps, r.login));
     if (r.storm) lines.push(row(`exchange by \`session_token\` during a ${r.storm.logins.connections}-way login storm`, alg, r.storm.exchange.rps, r.storm.exchange), row(`the storm's logins`, alg, r.storm.logins.rps, r.storm.logins));
   }
-  lines.push("", `${report.failedRequests} failed requests; the server logged ${report.serverWarnings.count} warnings${report.serverWarnings.first.length ? `: ${report.serverWarnings.first.join(" / ")}` : ""}; ${report.seconds.toFixed(0)} s in all.`);
+  const listed = (counts: Record<string, number>) => Object.entries(counts).map(([what, n]) => `${what} × ${n}`).join(", ") || "none";
+  const { non2xx, rateLimited } = report.serverRefusals;
+  lines.push(
+    "",
+    `${report.failedRequests} failed requests. The server's own count (/metrics): non-2xx answers ${listed(non2xx)}; rate-limit refusals ${listed(rateLimited)}; warnings logged ${report.serverWarnings.count}${report.serverWarnings.first.length ? ` (${report.serverWarnings.first.join(" / ")})` : ""}. ${report.seconds.toFixed(0)} s in all.`,
+  );
   return lines.join("\n");
 }

@@ -131,6 +131,7 @@ async function bench(options: BenchOptions, signal: AbortSignal, cleanups: (() =
     algorithms,
     failedRequests: all.reduce((sum, r) => sum + (r ? r.non2xx + r.socketErrors : 0), 0),
     serverWarnings: target.instance.logged,
+    serverRefusals: await target.refusals(),
   };
 }
 

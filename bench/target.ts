@@ -15,6 +15,26 @@ export interface Target {
   runtime: string;
   /** `tessera <args> --json` against the running server's management API; its JSON answer. */
   cli(args: string[]): Promise<unknown>;
+  /** What the server itself counted (its /metrics): the answers that were not 2xx, and rate-limit refusals. */
+  refusals(): Promise<ServerRefusals>;
+}
+
+export interface ServerRefusals {
+  /** "METHOD route status" → count, for every status outside 2xx (but /readyz's before the server was ready). */
+  non2xx: Record<string, number>;
+  /** rule → count: expected empty, since the bench raised the limits. */
+  rateLimited: Record<string, number>;
+}
+
+/** Sums of a Prometheus text-format counter, by the labels `key` picks. */
+function counters(text: string, metric: string, key: (labels: Record<string, string>) => string | null): Record<string, number> {
+  const sums: Record<string, number> = {};
+  for (const match of text.matchAll(new RegExp(`^${metric}\\{([^}]*)\\} (\\S+)$`, "gm"))) {
+    const labels = Object.fromEntries([...match[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+    const name = key(labels);
+    if (name !== null && Number(match[2]) > 0) sums[name] = (sums[name] ?? 0) + Number(match[2]);
+  }
+  return sums;
 }
 
 type Cleanups = (() => Promise<void>)[];
@@ -50,6 +70,7 @@ export async function startTarget(scratchDir: string, cleanups: Cleanups, signal
   mkdirSync(dataDir);
 
   const [port, adminPort] = [await freePort(), await freePort()];
+  const metricsToken = randomBytes(24).toString("hex");
   const url = `http://127.0.0.1:${port}`;
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "",
@@ -61,6 +82,7 @@ export async function startTarget(scratchDir: string, cleanups: Cleanups, signal
     ADMIN_PORT: String(adminPort),
     TESSERA_MASTER_KEY: randomBytes(32).toString("base64"),
     TESSERA_ADMIN_KEY: randomBytes(32).toString("base64url"),
+    METRICS_TOKEN: metricsToken, // the server counts every request anyway; the token only opens /metrics
     ...(database ? { DATABASE_URL: database.url, REDIS_URL: REDIS_URL! } : {}),
   };
   const instance = await spawnInstance("bench", env, { port, record: warningsOnly });
@@ -79,6 +101,15 @@ export async function startTarget(scratchDir: string, cleanups: Cleanups, signal
     async cli(args) {
       const stdout = await runProgram(process.execPath, [join(root, "bin/tessera.cjs"), ...args, "--json"], { env: cliEnv, signal, timeoutMs: 60_000 });
       return JSON.parse(stdout);
+    },
+    async refusals() {
+      const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
+      if (!response.ok) throw new Error(`GET /metrics: ${response.status}`);
+      const text = await response.text();
+      return {
+        non2xx: counters(text, "tessera_http_requests_total", (l) => (l.status?.startsWith("2") || l.route === "/readyz" ? null : `${l.method} ${l.route} ${l.status}`)),
+        rateLimited: counters(text, "tessera_rate_limit_refusals_total", (l) => l.rule ?? "unknown"),
+      };
     },
   };
 }
