@@ -16,6 +16,7 @@ export interface ChildOptions {
  */
 export function runProgram(command: string, args: string[], options: ChildOptions): Promise<string> {
   return new Promise((resolve, reject) => {
+    if (options.signal.aborted) return reject(new Error(`${command}: interrupted`));
     const child = spawn(command, args, { cwd: root, env: { PATH: process.env.PATH ?? "", ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
@@ -28,7 +29,8 @@ export function runProgram(command: string, args: string[], options: ChildOption
     child.once("close", (code, signal) => {
       clearTimeout(timer);
       options.signal.removeEventListener("abort", kill);
-      if (code === 0) resolve(stdout);
+      // An interrupted wrk still prints a result (it stops on SIGINT, as the terminal sends it to the group): not one to use.
+      if (code === 0 && !options.signal.aborted) resolve(stdout);
       else reject(new Error(`${command} ${args[0] ?? ""} ended with ${code ?? signal}${options.signal.aborted ? " (interrupted)" : ""}: ${stderr.trim().slice(-500)}`));
     });
   });
