@@ -7,8 +7,8 @@ import { createDeps } from "../src/deps.js";
 import { createProject, defaultProjectSettings } from "../src/domain/projects.js";
 import type { RateLimitSettings } from "../src/domain/types.js";
 import { createClient, type Client } from "./soak/client.js";
-import { createSoakDatabase } from "./soak/database.js";
-import { build, rssMiB, spawnInstance, stopInstance, waitReady, type Instance } from "./soak/instances.js";
+import { createScratchDatabase } from "./shared/database.js";
+import { build, rssMiB, spawnInstance, stopInstance, waitReady, type Instance } from "./shared/instances.js";
 import { MIX, runLoad, SESSION_DURATION_MINUTES, type SoakSession } from "./soak/load.js";
 import { createRecorder, summarize } from "./soak/recorder.js";
 import { buildResult, formatReport, type RssSample } from "./soak/report.js";
@@ -63,7 +63,7 @@ async function soak(options: { minutes: number; json: boolean }, baseUrl: string
   log(`building dist/ (npm run build): the soak runs the shipped bin/tessera.cjs`);
   const buildSeconds = build() / 1000;
 
-  const database = await createSoakDatabase(baseUrl);
+  const database = await createScratchDatabase(baseUrl, "tessera_soak_");
   cleanups.push(async () => {
     await database.drop();
     log(`dropped database ${database.name}`);

@@ -2,12 +2,13 @@ import { randomBytes } from "node:crypto";
 import postgres from "postgres";
 
 /**
- * A database of its own for one soak, dropped afterwards. A small copy of test/helpers.ts'
+ * A database of its own for one bench or soak run, dropped afterwards. A small copy of test/helpers.ts'
  * createTestDatabase rather than an import of it: the bench should not move when the test helpers
- * do, and the `tessera_soak_` prefix makes a leftover (after a SIGKILL) easy to spot and attribute.
+ * do, and the prefix (`tessera_bench_`, `tessera_soak_`) makes a leftover (after a SIGKILL) easy to
+ * spot and attribute.
  */
-export async function createSoakDatabase(baseUrl: string): Promise<{ name: string; url: string; drop(): Promise<void> }> {
-  const name = `tessera_soak_${randomBytes(6).toString("hex")}`;
+export async function createScratchDatabase(baseUrl: string, prefix: "tessera_bench_" | "tessera_soak_"): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  const name = `${prefix}${randomBytes(6).toString("hex")}`;
   await withAdmin(baseUrl, (admin) => admin.unsafe(`create database ${name}`));
   const url = new URL(baseUrl);
   url.pathname = `/${name}`;

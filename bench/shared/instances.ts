@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 
@@ -16,18 +16,38 @@ export interface Instance {
 }
 
 /**
- * The soak runs the shipped entry (`node bin/tessera.cjs serve`), which loads dist/. It builds first:
- * a stale dist/ would silently soak old code, and tsc takes seconds against a soak of minutes.
+ * The soak and the bench run the shipped entry (`node bin/tessera.cjs serve`), which loads dist/.
+ * The soak always builds first: a stale dist/ would silently soak old code, and tsc takes seconds
+ * against a soak of minutes.
  */
 export function build(): number {
   const started = performance.now();
   const result = spawnSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
-  if (result.status !== 0) throw new Error(`npm run build failed (exit ${result.status ?? result.signal}); the soak runs dist/`);
+  if (result.status !== 0) throw new Error(`npm run build failed (exit ${result.status ?? result.signal}); the server runs dist/`);
   return performance.now() - started;
 }
 
+function newestMtimeMs(folder: string): number {
+  return Math.max(
+    ...readdirSync(folder).map((name) => {
+      const path = join(folder, name);
+      const stat = statSync(path);
+      return stat.isDirectory() ? newestMtimeMs(path) : stat.mtimeMs;
+    }),
+  );
+}
+
+/** Whether dist/ is missing or older than src/: the bench builds only then (its quick mode runs in a test). */
+export function distIsStale(): boolean {
+  try {
+    return statSync(join(root, "dist/cli.js")).mtimeMs < newestMtimeMs(join(root, "src"));
+  } catch {
+    return true;
+  }
+}
+
 /** Port 0 probing: the kernel hands out a free port; other engineers' servers share this machine. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const probe = createServer();
   await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
   const { port } = probe.address() as AddressInfo;
@@ -35,9 +55,17 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+export interface SpawnOptions {
+  /** Default: a free one. */
+  port?: number;
+  /** What of a line of output to record in `logged` (null: not a line to count); default: all of it. */
+  record?: (line: string, from: "stdout" | "stderr") => string | null;
+}
+
 /** Spawns one server; the caller registers its stop at once, then awaits `waitReady`. */
-export async function spawnInstance(name: string, env: Record<string, string>): Promise<Instance> {
-  const port = await freePort();
+export async function spawnInstance(name: string, env: Record<string, string>, options: SpawnOptions = {}): Promise<Instance> {
+  const port = options.port ?? (await freePort());
+  const record = options.record ?? ((line: string) => line);
   // The bin itself, not `npm start`/`npx`: the pid we get is the server, so VmRSS is the server's and
   // a kill by pid stops it. `detached`: a Ctrl-C in the terminal reaches only the bench, which then
   // stops the load before the servers, so the last slice is not a burst of refused connections.
@@ -48,14 +76,16 @@ export async function spawnInstance(name: string, env: Record<string, string>): 
     detached: true,
   });
   const instance: Instance = { name, url: `http://127.0.0.1:${port}`, port, pid: child.pid!, child, logged: { count: 0, first: [] } };
-  for (const stream of [child.stdout!, child.stderr!]) {
+  for (const [from, stream] of [["stdout", child.stdout!], ["stderr", child.stderr!]] as const) {
     let rest = "";
     stream.setEncoding("utf8").on("data", (chunk: string) => {
       const lines = (rest + chunk).split("\n");
       rest = lines.pop() ?? "";
       for (const line of lines.filter(Boolean)) {
+        const kept = record(line, from);
+        if (kept === null) continue;
         instance.logged.count++;
-        if (instance.logged.first.length < 5) instance.logged.first.push(line.slice(0, 300));
+        if (instance.logged.first.length < 5) instance.logged.first.push(kept.slice(0, 300));
       }
     });
   }
