@@ -19,6 +19,7 @@ import { registerJwksRoute } from "./routes/jwks.js";
 import { registerMetricsRoute } from "./routes/metrics.js";
 import { probe, registerOpsRoutes } from "./routes/ops.js";
 import { registerPasswordRoutes } from "./routes/passwords.js";
+import { registerRbacRoutes } from "./routes/rbac.js";
 import { registerRevocationStream } from "./routes/revocation-stream.js";
 import { registerSdkRoutes } from "./routes/sdk.js";
 import { registerSessionRoutes } from "./routes/sessions.js";
@@ -81,6 +82,7 @@ export function createApp(deps: AppDeps) {
   registerUserRoutes(app, deps);
   registerPasswordRoutes(app, deps);
   registerSessionRoutes(app, deps);
+  registerRbacRoutes(app);
   registerRevocationStream(app, deps);
   registerSdkRoutes(app, deps);
 

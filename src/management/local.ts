@@ -2,6 +2,7 @@ import { TesseraError } from "../errors.js";
 import { forceRotation, reencryptKeys } from "../domain/key-rotation.js";
 import type { SigningKeys } from "../domain/keys.js";
 import type { Clock, Store, Vault } from "../domain/ports.js";
+import { setRbacPolicy } from "../domain/rbac.js";
 import { addPublicToken, addSecret, createProject, getProject, revokeSecret, updateProject } from "../domain/projects.js";
 import type { Project, SigningKeyRecord } from "../domain/types.js";
 import type { KeyWire, Management, ProjectDetails } from "./management.js";
@@ -68,6 +69,12 @@ export function createLocalManagement(deps: LocalDeps, actor: string): Managemen
     },
     async reencryptKeys() {
       return { reencrypted: await reencryptKeys(deps) };
+    },
+    async showRbacPolicy(projectId) {
+      return { project_id: projectId, policy: (await getProject(deps, projectId)).rbacPolicy };
+    },
+    async setRbacPolicy(projectId, policy) {
+      return { project_id: projectId, policy: await setRbacPolicy(deps, projectId, policy, actor) };
     },
     async listEvents(projectId, filter) {
       await getProject(deps, projectId);

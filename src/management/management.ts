@@ -5,6 +5,8 @@
  * (remote.ts; the CLI while a server runs, which an embedded PGlite database requires). Results are
  * the JSON the API sends and `--json` prints.
  */
+import type { RbacPolicy } from "../domain/rbac.js";
+
 export interface ProjectSummary {
   project_id: string;
   name: string;
@@ -46,6 +48,11 @@ export interface EventWire {
   details: Record<string, unknown>;
 }
 
+export interface RbacPolicyWire {
+  project_id: string;
+  policy: RbacPolicy;
+}
+
 export interface Management {
   listProjects(): Promise<ProjectSummary[]>;
   createProject(input: { name: string; live?: boolean | undefined; settings?: unknown }): Promise<CreatedProjectWire>;
@@ -58,6 +65,9 @@ export interface Management {
   listKeys(projectId: string): Promise<KeyWire[]>;
   rotateKeys(projectId: string, options: { now: boolean }): Promise<{ project_id: string; moves: { kid: string; to: string }[] }>;
   reencryptKeys(): Promise<{ reencrypted: number }>;
+  showRbacPolicy(projectId: string): Promise<RbacPolicyWire>;
+  /** Validated whole (a bad policy changes nothing), audited as `project.updated`, served at once. */
+  setRbacPolicy(projectId: string, policy: unknown): Promise<RbacPolicyWire>;
   listEvents(projectId: string, filter: { userId?: string | undefined; limit: number }): Promise<EventWire[]>;
 }
 

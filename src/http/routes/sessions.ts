@@ -4,9 +4,9 @@ import { TesseraError } from "../../errors.js";
 import { authenticateSession, listSessions, revokeAllSessionsOfUser, revokeSession } from "../../domain/sessions.js";
 import { getUser } from "../../domain/users.js";
 import { requestContext, type AppEnv } from "../context.js";
-import { CustomClaims, Envelope, Id, SessionDurationMinutes, SessionWire, sessionWire, UserWire, userWire } from "../wire.js";
+import { AuthorizationCheckWire, CustomClaims, Envelope, Id, SessionDurationMinutes, SessionWire, sessionWire, UserWire, userWire, VerdictWire } from "../wire.js";
 import { envelope, errorExample, issued, SESSION_ID, SESSION_TOKEN, session, user } from "../examples.js";
-import { jsonRequest, ok, secured } from "./route-kit.js";
+import { errorContent, jsonRequest, ok, secured } from "./route-kit.js";
 
 const SessionToken = z.string().max(1024);
 const SessionJwt = z.string().max(16_384);
@@ -27,14 +27,18 @@ const authenticateRoute = createRoute({
       session_jwt: SessionJwt.optional(),
       session_duration_minutes: SessionDurationMinutes.optional(),
       session_custom_claims: CustomClaims.optional(),
+      authorization_check: AuthorizationCheckWire.optional(),
     }),
-    { session_token: SESSION_TOKEN, session_duration_minutes: 60, session_custom_claims: { tenant: "acme" } },
+    { session_token: SESSION_TOKEN, session_duration_minutes: 60, session_custom_claims: { tenant: "acme" }, authorization_check: { resource_id: "documents", action: "write" } },
   ),
-  responses: ok(
-    z.object({ ...Envelope, session: SessionWire, session_token: z.string(), session_jwt: z.string(), user: UserWire }),
-    { ...envelope, ...issued, user },
-    { revoked: refused("revoked"), expired: refused("expired"), idle_timeout: refused("idle_timeout"), user_deleted: refused("user_deleted"), not_found: refused("not_found") },
-  ),
+  responses: {
+    ...ok(
+      z.object({ ...Envelope, session: SessionWire, session_token: z.string(), session_jwt: z.string(), user: UserWire, verdict: VerdictWire.optional() }),
+      { ...envelope, ...issued, user, verdict: { authorized: true, granting_roles: ["editor"] } },
+      { revoked: refused("revoked"), expired: refused("expired"), idle_timeout: refused("idle_timeout"), user_deleted: refused("user_deleted"), not_found: refused("not_found") },
+    ),
+    403: { description: "The user's roles do not grant authorization_check", ...errorContent({ consumer_session_authorization_error: errorExample("consumer_session_authorization_error") }) },
+  },
 });
 
 const revokeRoute = createRoute({
@@ -69,6 +73,7 @@ export function registerSessionRoutes(app: OpenAPIHono<AppEnv>, deps: DomainDeps
       sessionJwt: b.session_token === undefined ? b.session_jwt : undefined,
       durationMinutes: b.session_duration_minutes,
       customClaims: b.session_custom_claims,
+      authorizationCheck: b.authorization_check,
       context: requestContext(c),
     });
     return c.json(
@@ -79,6 +84,7 @@ export function registerSessionRoutes(app: OpenAPIHono<AppEnv>, deps: DomainDeps
         session_token: issued.sessionToken,
         session_jwt: issued.jwt.jwt,
         user: userWire(issued.user),
+        ...(issued.verdict ? { verdict: issued.verdict } : {}),
       },
       200,
     );
