@@ -27,7 +27,7 @@ const id = (what: string) =>
     .string({ error: `${what} must be a string` })
     .min(1, { error: `${what} must not be empty` })
     .max(RBAC_LIMITS.idLength, { error: `${what} must be at most ${RBAC_LIMITS.idLength} characters` })
-    .regex(/^[\x21-\x7e]+$/, { error: `${what} must be printable ASCII without spaces` });
+    .regex(/^[\x21-\x7e]*$/, { error: `${what} must be printable ASCII without spaces` });
 const description = z.string({ error: "description must be a string" }).max(RBAC_LIMITS.descriptionLength, { error: `description must be at most ${RBAC_LIMITS.descriptionLength} characters` }).default("");
 
 const policySchema = z.strictObject({

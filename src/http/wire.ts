@@ -134,6 +134,6 @@ export const RbacPolicyWire = z
   .object({
     roles: z.array(z.object({ role_id: z.string(), description: z.string(), permissions: z.array(PermissionWire) })),
     resources: z.array(z.object({ resource_id: z.string(), description: z.string(), actions: z.array(z.string()) })),
-    scopes: z.array(z.never()),
+    scopes: z.array(z.unknown()).max(0).openapi({ description: "Stytch Connected Apps scopes; always empty in Tessera." }),
   })
   .openapi("RbacPolicy", { example: example.rbacPolicy });

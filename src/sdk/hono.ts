@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { TesseraVerifyError, type VerifyErrorCode } from "./errors.js";
+import { isCheck, type AuthorizationCheck } from "./rbac-policy.js";
 import type { AuthenticatedSession, Verifier } from "./verify.js";
 
 export { TesseraVerifyError } from "./errors.js";
@@ -9,6 +10,8 @@ export interface SessionMiddlewareOptions {
   verifier: Verifier;
   /** Stytch semantics: JWTs this old or older are exchanged; 0 asks the server on every request. */
   maxTokenAgeSeconds?: number;
+  /** Stytch RBAC: the route needs this permission, else 403 invalid_permissions (the verifier needs the secret). */
+  authorizationCheck?: AuthorizationCheck;
   /** Step-up: the newest authentication factor must be at most this old, else 403 reauthentication_required. */
   maxAuthAgeSeconds?: number;
   /** Cookie holding the session JWT for browser callers (default `tessera_session_jwt_<project_id>`, what Tessera sets). */
@@ -30,7 +33,7 @@ export interface TesseraVariables {
   tessera: AuthenticatedSession;
 }
 
-const statusOf: Record<VerifyErrorCode, 401 | 503 | 500> = {
+const statusOf: Record<VerifyErrorCode, 401 | 403 | 503 | 500> = {
   jwt_invalid: 401,
   jwt_expired: 401,
   jwt_too_old: 401,
@@ -38,6 +41,7 @@ const statusOf: Record<VerifyErrorCode, 401 | 503 | 500> = {
   session_not_found: 401,
   server_unavailable: 503,
   unauthorized_credentials: 500, // the app's own secret is wrong: a server misconfiguration, not the caller's fault
+  invalid_permissions: 403,
 };
 
 function refuse(c: Context, status: 401 | 403 | 500 | 503, type: string, message: string) {
@@ -55,6 +59,7 @@ export function session(options: SessionMiddlewareOptions): MiddlewareHandler<{ 
   for (const [name, value] of Object.entries({ maxTokenAgeSeconds, maxAuthAgeSeconds })) {
     if (value !== undefined && !(Number.isFinite(value) && value >= 0)) throw new TypeError(`session(): ${name} must be a number ≥ 0`);
   }
+  if (options.authorizationCheck !== undefined && !isCheck(options.authorizationCheck)) throw new TypeError("session(): authorizationCheck must be { resource_id, action } with non-empty strings");
   if (options.cookieName === undefined && typeof verifier.projectId !== "string") throw new TypeError("session(): cookieName is required when the verifier has no projectId");
   const cookieName = options.cookieName ?? jwtCookieName(verifier.projectId);
   const now = options.now ?? (() => new Date());
@@ -70,6 +75,7 @@ export function session(options: SessionMiddlewareOptions): MiddlewareHandler<{ 
       result = await verifier.authenticateJwt(jwt, {
         ...(maxTokenAgeSeconds !== undefined ? { maxTokenAgeSeconds } : {}),
         ...(options.clockToleranceSeconds !== undefined ? { clockToleranceSeconds: options.clockToleranceSeconds } : {}),
+        ...(options.authorizationCheck ? { authorizationCheck: options.authorizationCheck } : {}),
       });
     } catch (error) {
       if (error instanceof TesseraVerifyError) return refuse(c, statusOf[error.code], error.code, error.message);
