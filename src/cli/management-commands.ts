@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { pino } from "pino";
 import type { Config } from "../config.js";
@@ -8,6 +9,7 @@ import { createLocalManagement } from "../management/local.js";
 import { EVENTS_LIMIT, type Management } from "../management/management.js";
 import { createRemoteManagement } from "../management/remote.js";
 import { SETTING_NAMES } from "../domain/project-settings.js";
+import type { RbacPolicy } from "../domain/rbac.js";
 import { output, UsageError } from "./output.js";
 
 /** One-off commands (key generation, re-encrypting every key) may take longer than a request may. */
@@ -56,6 +58,26 @@ export function settingsFromAssignments(assignments: string[]): Record<string, u
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+function readJsonFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${path} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function describePolicy(policy: RbacPolicy): string {
+  const resources = policy.resources.map((r) => `  ${r.resource_id}: ${r.actions.join(", ") || "(no actions)"}${r.description ? `  — ${r.description}` : ""}`);
+  const roles = policy.roles.map((r) => `  ${r.role_id}: ${r.permissions.map((p) => `${p.resource_id} [${p.actions.join(", ")}]`).join("; ") || "(no permissions)"}`);
+  return ["resources", ...(resources.length ? resources : ["  (none)"]), "roles", ...roles].join("\n");
+}
 
 export function registerManagementCommands(program: Command, config: () => Config): void {
   const json = () => new Option("--json", "print one JSON document (errors too, on stderr)");
@@ -173,6 +195,26 @@ export function registerManagementCommands(program: Command, config: () => Confi
     .action(run(async (m) => {
       const result = await m.reencryptKeys();
       return { data: result, human: `re-encrypted ${result.reencrypted} signing keys and ${result.session_tokens} session tokens under the first master key${result.session_tokens_unreadable ? ` (${result.session_tokens_unreadable} session tokens did not open and were left as they were)` : ""}` };
+    }));
+
+  const rbac = program.command("rbac").description("the project's RBAC policy (Stytch's consumer format): roles, resources, actions");
+  rbac
+    .command("show")
+    .addOption(projectOption())
+    .addOption(json())
+    .action(run<{ project: string; json?: boolean }>(async (m, opts) => {
+      const shown = await m.showRbacPolicy(opts.project);
+      return { data: shown, human: describePolicy(shown.policy) };
+    }));
+  rbac
+    .command("set")
+    .description("replace the policy with a JSON file ({roles, resources}); validated whole (a bad file changes nothing), audited, in effect at once")
+    .addOption(projectOption())
+    .requiredOption("--file <policy.json>", "the policy as JSON")
+    .addOption(json())
+    .action(run<{ project: string; file: string; json?: boolean }>(async (m, opts) => {
+      const set = await m.setRbacPolicy(opts.project, readJsonFile(opts.file));
+      return { data: set, human: `policy set: ${set.policy.roles.length} roles, ${set.policy.resources.length} resources\n${describePolicy(set.policy)}` };
     }));
 
   program

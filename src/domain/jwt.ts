@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { compactVerify, decodeProtectedHeader } from "jose";
 import { epochSeconds } from "./clock.js";
 import type { SigningKeys } from "./keys.js";
+import { effectiveRoles } from "./rbac.js";
 import type { Project, Session, User } from "./types.js";
 
 export const SESSION_CLAIM = "https://stytch.com/session";
@@ -37,7 +38,8 @@ export function sessionClaim(session: Session, user: User) {
     expires_at: session.expiresAt.toISOString(),
     attributes: session.attributes,
     authentication_factors: session.authenticationFactors,
-    roles: user.roles,
+    // With the implicit stytch_user, as Stytch signs it: the official client's local check reads these.
+    roles: effectiveRoles(user.roles),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { JWTVerifyGetKey } from "jose";
+import type { RbacPolicy } from "../sdk/rbac-policy.js";
 import type { AuditEvent, KeyState, Project, ProjectSettings, Session, SigningKeyRecord, TrustedTokenProfile, User } from "./types.js";
 
 /**
@@ -11,6 +12,8 @@ export interface ProjectRepo {
   get(projectId: string): Promise<Project | null>;
   /** Replaces name and settings; null when there is no such project. */
   update(projectId: string, input: { name: string; settings: ProjectSettings }, now: Date): Promise<Project | null>;
+  /** Replaces the project's RBAC policy (already validated); false when there is no such project. */
+  setRbacPolicy(projectId: string, policy: RbacPolicy, now: Date): Promise<boolean>;
   list(): Promise<Project[]>;
   count(): Promise<number>;
   addSecret(input: { secretId: string; projectId: string; secretHash: string }): Promise<void>;

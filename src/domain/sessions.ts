@@ -3,6 +3,7 @@ import { addMinutes } from "./clock.js";
 import { assertJsonObject, mergeDeletingNulls } from "./json-objects.js";
 import { isReservedClaim, mintSessionJwt, sessionIdFromJwt, type MintedJwt } from "./jwt.js";
 import type { DomainDeps, SessionWithUser } from "./ports.js";
+import { authorize, type AuthorizationCheck, type AuthorizationVerdict } from "./rbac.js";
 import { SESSION_DURATION_MINUTES } from "./projects.js";
 import { openSessionToken, sealSessionToken } from "./sealed-tokens.js";
 import { newId, newSessionToken, parseSessionToken, sha256Hex } from "./tokens.js";
@@ -20,6 +21,8 @@ export interface IssuedSession {
   /** Empty only for a JWT-authenticated session made before migration 0006 (see sealed-tokens.ts). */
   sessionToken: string;
   jwt: MintedJwt;
+  /** Set when the exchange was asked an authorization check and granted it. */
+  verdict?: AuthorizationVerdict;
 }
 
 /** Either credential names a session; both at once is `too_many_session_arguments` (Stytch). */
@@ -141,9 +144,11 @@ export async function requireLiveSession(deps: SessionDeps, project: Project, cr
 export async function authenticateSession(
   deps: SessionDeps,
   project: Project,
-  input: SessionCredential & { durationMinutes?: number | undefined; customClaims?: unknown; factor?: AuthenticationFactor; context?: RequestContext },
+  input: SessionCredential & { durationMinutes?: number | undefined; customClaims?: unknown; factor?: AuthenticationFactor; context?: RequestContext; authorizationCheck?: AuthorizationCheck | undefined },
 ): Promise<IssuedSession> {
   const { session, user } = await requireLiveSession(deps, project, input);
+  // Only a live session's user is asked, and a refusal changes nothing (no extension, no claims).
+  const authorization = input.authorizationCheck ? authorize(project, user, input.authorizationCheck) : undefined;
   const perMinute = project.settings.rateLimits.exchangesPerSessionPerMinute;
   const verdict = await deps.limiter.consume({ name: "exchange", points: perMinute, durationSeconds: 60 }, session.sessionId);
   if (!verdict.allowed) throw new TesseraError("too_many_requests", { message: "Too many exchanges for this session; retry later.", retryAfterSeconds: verdict.retryAfterSeconds });
@@ -171,7 +176,7 @@ export async function authenticateSession(
   const updated: Session = { ...session, ...patch };
   // By token, the caller holds it already: only a JWT-authenticated exchange opens the envelope.
   const sessionToken = input.sessionToken ?? openSessionToken(deps.vault, session);
-  return { session: updated, user, sessionToken, jwt: await mintSessionJwt(deps, project, updated, user, now) };
+  return { session: updated, user, sessionToken, jwt: await mintSessionJwt(deps, project, updated, user, now), ...(authorization ? { verdict: authorization } : {}) };
 }
 
 export async function revokeSession(

@@ -1,5 +1,7 @@
 /** Domain records. Plain data; the HTTP layer maps them to the Stytch wire format. */
 
+import type { RbacPolicy } from "../sdk/rbac-policy.js";
+
 export type JwtAlgorithm = "RS256" | "ES256" | "EdDSA";
 export type ProjectEnv = "test" | "live";
 
@@ -44,6 +46,8 @@ export interface Project {
   name: string;
   env: ProjectEnv;
   settings: ProjectSettings;
+  /** Stytch's consumer RBAC policy; a project that never set one has the empty policy (every check refused). */
+  rbacPolicy: RbacPolicy;
   createdAt: Date;
 }
 

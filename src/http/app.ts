@@ -20,6 +20,7 @@ import { registerJwksRoute } from "./routes/jwks.js";
 import { registerMetricsRoute } from "./routes/metrics.js";
 import { probe, registerOpsRoutes } from "./routes/ops.js";
 import { registerPasswordRoutes } from "./routes/passwords.js";
+import { registerRbacRoutes } from "./routes/rbac.js";
 import { registerRevocationStream } from "./routes/revocation-stream.js";
 import { registerSdkRoutes } from "./routes/sdk.js";
 import { registerSessionRoutes } from "./routes/sessions.js";
@@ -85,6 +86,7 @@ export function createApp(deps: AppDeps) {
   registerPasswordRoutes(app, deps);
   registerSessionRoutes(app, deps);
   registerAttestRoute(app, deps);
+  registerRbacRoutes(app);
   registerRevocationStream(app, deps);
   registerSdkRoutes(app, deps);
 

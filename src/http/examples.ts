@@ -57,7 +57,7 @@ export const session = {
       email_factor: { email_id: EMAIL_ID, email_address: EMAIL },
     },
   ],
-  roles: ["editor"],
+  roles: ["stytch_user", "editor"],
   started_at: AT,
   last_accessed_at: AT,
   expires_at: "2026-01-15T13:00:00Z",
@@ -82,3 +82,12 @@ export function errorExample(type: ErrorType, options: { message?: string; detai
     ...(options.details ? { error_details: options.details } : {}),
   };
 }
+
+export const rbacPolicy = {
+  roles: [
+    { role_id: "stytch_user", description: "Granted to every user (implicit).", permissions: [{ resource_id: "documents", actions: ["read"] }] },
+    { role_id: "editor", description: "Writes documents.", permissions: [{ resource_id: "documents", actions: ["*"] }] },
+  ],
+  resources: [{ resource_id: "documents", description: "Shared documents", actions: ["read", "write", "delete"] }],
+  scopes: [],
+};

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { effectiveRoles } from "../domain/rbac.js";
 import type { IssuedSession } from "../domain/sessions.js";
 import type { Session, User } from "../domain/types.js";
 import * as example from "./examples.js";
@@ -102,7 +103,7 @@ export function sessionWire(session: Session, user: Pick<User, "roles">): z.infe
     session_id: session.sessionId,
     user_id: session.userId,
     authentication_factors: session.authenticationFactors,
-    roles: user.roles,
+    roles: effectiveRoles(user.roles),
     started_at: iso(session.startedAt),
     last_accessed_at: iso(session.lastAccessedAt),
     expires_at: iso(session.expiresAt),
@@ -123,3 +124,18 @@ export function issuedWire(issued: IssuedSession | null) {
     ? { session: sessionWire(issued.session, issued.user), session_token: issued.sessionToken, session_jwt: issued.jwt.jwt }
     : { session: null, session_token: "", session_jwt: "" };
 }
+
+/** Stytch's `SessionsAuthorizationCheck`: a refusal is 403 `consumer_session_authorization_error`. */
+export const AuthorizationCheckWire = z
+  .strictObject({ resource_id: z.string().min(1).max(128), action: z.string().min(1).max(128) })
+  .openapi("AuthorizationCheck", { example: { resource_id: "documents", action: "read" } });
+export const VerdictWire = z.object({ authorized: z.boolean(), granting_roles: z.array(z.string()) }).openapi("AuthorizationVerdict", { example: { authorized: true, granting_roles: ["editor"] } });
+
+const PermissionWire = z.object({ resource_id: z.string(), actions: z.array(z.string()) });
+export const RbacPolicyWire = z
+  .object({
+    roles: z.array(z.object({ role_id: z.string(), description: z.string(), permissions: z.array(PermissionWire) })),
+    resources: z.array(z.object({ resource_id: z.string(), description: z.string(), actions: z.array(z.string()) })),
+    scopes: z.array(z.unknown()).max(0).openapi({ description: "Stytch Connected Apps scopes; always empty in Tessera." }),
+  })
+  .openapi("RbacPolicy", { example: example.rbacPolicy });

@@ -4,6 +4,7 @@ import type { SigningKeys } from "../domain/keys.js";
 import { resealSessionTokens } from "../domain/sealed-tokens.js";
 import type { Clock, Store, TrustedJwks, Vault } from "../domain/ports.js";
 import { createTrustedTokenProfile, deleteTrustedTokenProfile } from "../domain/trusted-token-profiles.js";
+import { setRbacPolicy } from "../domain/rbac.js";
 import { addPublicToken, addSecret, createProject, getProject, revokeSecret, updateProject } from "../domain/projects.js";
 import type { Project, SigningKeyRecord, TrustedTokenProfile } from "../domain/types.js";
 import type { KeyWire, Management, ProjectDetails, TrustedTokenProfileWire } from "./management.js";
@@ -84,6 +85,12 @@ export function createLocalManagement(deps: LocalDeps, actor: string): Managemen
       const reencrypted = await reencryptKeys(deps);
       const tokens = await resealSessionTokens(deps);
       return { reencrypted, session_tokens: tokens.resealed, session_tokens_unreadable: tokens.unreadable };
+    },
+    async showRbacPolicy(projectId) {
+      return { project_id: projectId, policy: (await getProject(deps, projectId)).rbacPolicy };
+    },
+    async setRbacPolicy(projectId, policy) {
+      return { project_id: projectId, policy: await setRbacPolicy(deps, projectId, policy, actor) };
     },
     async listEvents(projectId, filter) {
       await getProject(deps, projectId);

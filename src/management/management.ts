@@ -5,6 +5,8 @@
  * (remote.ts; the CLI while a server runs, which an embedded PGlite database requires). Results are
  * the JSON the API sends and `--json` prints.
  */
+import type { RbacPolicy } from "../domain/rbac.js";
+
 export interface ProjectSummary {
   project_id: string;
   name: string;
@@ -67,6 +69,11 @@ export interface TrustedTokenProfileRequest {
   can_jit_provision?: boolean | undefined;
 }
 
+export interface RbacPolicyWire {
+  project_id: string;
+  policy: RbacPolicy;
+}
+
 export interface Management {
   listProjects(): Promise<ProjectSummary[]>;
   createProject(input: { name: string; live?: boolean | undefined; settings?: unknown }): Promise<CreatedProjectWire>;
@@ -80,6 +87,9 @@ export interface Management {
   rotateKeys(projectId: string, options: { now: boolean }): Promise<{ project_id: string; moves: { kid: string; to: string }[] }>;
   /** Signing keys, then every sealed session token, under the first master key. */
   reencryptKeys(): Promise<{ reencrypted: number; session_tokens: number; session_tokens_unreadable: number }>;
+  showRbacPolicy(projectId: string): Promise<RbacPolicyWire>;
+  /** Validated whole (a bad policy changes nothing), audited as `project.updated`, served at once. */
+  setRbacPolicy(projectId: string, policy: unknown): Promise<RbacPolicyWire>;
   listEvents(projectId: string, filter: { userId?: string | undefined; limit: number }): Promise<EventWire[]>;
   createTrustedTokenProfile(projectId: string, input: TrustedTokenProfileRequest): Promise<TrustedTokenProfileWire>;
   listTrustedTokenProfiles(projectId: string): Promise<TrustedTokenProfileWire[]>;

@@ -6,7 +6,9 @@ export type VerifyErrorCode =
   | "session_revoked"
   | "session_not_found"
   | "server_unavailable"
-  | "unauthorized_credentials";
+  | "unauthorized_credentials"
+  /** An authorizationCheck that the session's roles and the project's RBAC policy do not grant. */
+  | "invalid_permissions";
 
 export class TesseraVerifyError extends Error {
   constructor(

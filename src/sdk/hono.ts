@@ -3,6 +3,7 @@ import { getCookie, setCookie } from "hono/cookie";
 // Only through ./verify.js: the tessera-hono package maps that one import to the tessera-verify package,
 // so an app's verifier and this middleware share one TesseraVerifyError class (instanceof below).
 import { TesseraVerifyError, type AuthenticatedSession, type Verifier, type VerifyErrorCode } from "./verify.js";
+import { isCheck, type AuthorizationCheck } from "./rbac-policy.js";
 
 export { TesseraVerifyError } from "./verify.js";
 
@@ -10,6 +11,8 @@ export interface SessionMiddlewareOptions {
   verifier: Verifier;
   /** Stytch semantics: JWTs this old or older are exchanged; 0 asks the server on every request. */
   maxTokenAgeSeconds?: number;
+  /** Stytch RBAC: the route needs this permission, else 403 invalid_permissions (the verifier needs the secret). */
+  authorizationCheck?: AuthorizationCheck;
   /** Step-up: the newest authentication factor must be at most this old, else 403 reauthentication_required. */
   maxAuthAgeSeconds?: number;
   /** Cookie holding the session JWT for browser callers (default `tessera_session_jwt_<project_id>`, what Tessera sets). */
@@ -31,7 +34,7 @@ export interface TesseraVariables {
   tessera: AuthenticatedSession;
 }
 
-const statusOf: Record<VerifyErrorCode, 401 | 503 | 500> = {
+const statusOf: Record<VerifyErrorCode, 401 | 403 | 503 | 500> = {
   jwt_invalid: 401,
   jwt_expired: 401,
   jwt_too_old: 401,
@@ -39,6 +42,7 @@ const statusOf: Record<VerifyErrorCode, 401 | 503 | 500> = {
   session_not_found: 401,
   server_unavailable: 503,
   unauthorized_credentials: 500, // the app's own secret is wrong: a server misconfiguration, not the caller's fault
+  invalid_permissions: 403,
 };
 
 function refuse(c: Context, status: 401 | 403 | 500 | 503, type: string, message: string) {
@@ -56,6 +60,7 @@ export function session(options: SessionMiddlewareOptions): MiddlewareHandler<{ 
   for (const [name, value] of Object.entries({ maxTokenAgeSeconds, maxAuthAgeSeconds })) {
     if (value !== undefined && !(Number.isFinite(value) && value >= 0)) throw new TypeError(`session(): ${name} must be a number ≥ 0`);
   }
+  if (options.authorizationCheck !== undefined && !isCheck(options.authorizationCheck)) throw new TypeError("session(): authorizationCheck must be { resource_id, action } with non-empty strings");
   if (options.cookieName === undefined && typeof verifier.projectId !== "string") throw new TypeError("session(): cookieName is required when the verifier has no projectId");
   const cookieName = options.cookieName ?? jwtCookieName(verifier.projectId);
   const now = options.now ?? (() => new Date());
@@ -71,6 +76,7 @@ export function session(options: SessionMiddlewareOptions): MiddlewareHandler<{ 
       result = await verifier.authenticateJwt(jwt, {
         ...(maxTokenAgeSeconds !== undefined ? { maxTokenAgeSeconds } : {}),
         ...(options.clockToleranceSeconds !== undefined ? { clockToleranceSeconds: options.clockToleranceSeconds } : {}),
+        ...(options.authorizationCheck ? { authorizationCheck: options.authorizationCheck } : {}),
       });
     } catch (error) {
       if (error instanceof TesseraVerifyError) return refuse(c, statusOf[error.code], error.code, error.message);

@@ -2,8 +2,11 @@ import { errors as joseErrors, jwtVerify, type JWTHeaderParameters, type JWTPayl
 import { createJwksCache } from "./jwks-cache.js";
 import { TesseraVerifyError } from "./errors.js";
 import { startFeed } from "./feed-client.js";
+import { createPolicyCache } from "./policy-cache.js";
+import { grantingRoles, isCheck, type AuthorizationCheck } from "./rbac-policy.js";
 
 export { TesseraVerifyError, type VerifyErrorCode } from "./errors.js";
+export type { AuthorizationCheck, RbacPolicy } from "./rbac-policy.js";
 
 const SESSION_CLAIM = "https://stytch.com/session";
 const REGISTERED_CLAIMS = new Set(["iss", "sub", "aud", "exp", "nbf", "iat", "jti", SESSION_CLAIM]);
@@ -23,6 +26,8 @@ export interface VerifierOptions {
   issuers?: string[];
   /** How long the JWKS is cached (Tessera serves max-age=300 at most). */
   jwksCacheSeconds?: number;
+  /** How long the RBAC policy (for `authorizationCheck`) is cached, 1 to 300 s; default 60. Never used past it. */
+  rbacPolicyCacheSeconds?: number;
   /** Subscribe to the revocation feed (default: when a secret is given). */
   revocationFeed?: boolean;
   fetch?: typeof fetch;
@@ -34,6 +39,8 @@ export interface AuthenticateOptions {
   /** Stytch semantics: a JWT whose age is ≥ this is too old; 0 always asks the server. */
   maxTokenAgeSeconds?: number;
   clockToleranceSeconds?: number;
+  /** Stytch RBAC: refused (`invalid_permissions`) unless one of the session's roles grants it. Needs the secret. */
+  authorizationCheck?: AuthorizationCheck;
 }
 
 export interface SessionInfo {
@@ -85,6 +92,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
     cooldownMs: 5_000,
     now: () => now().getTime(),
   });
+
+  const policyCacheSeconds = options.rbacPolicyCacheSeconds ?? 60;
+  if (!(policyCacheSeconds >= 1 && policyCacheSeconds <= 300)) throw new TypeError("createVerifier: rbacPolicyCacheSeconds must be from 1 to 300");
+  const policies = authorization
+    ? createPolicyCache({ url: `${url}/v1/rbac/policy`, authorization, fetch: doFetch, maxAgeMs: policyCacheSeconds * 1000, cooldownMs: 1_000, now: () => now().getTime() })
+    : null;
 
   // Deny-list and user not-before times, each kept only as long as an affected JWT can live.
   const revoked = new Map<string, number>();
@@ -158,13 +171,22 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return { payload };
   };
 
-  const exchange = async (jwt: string): Promise<AuthenticatedSession> => {
+  /** A locally verified session, or a refusal; null when no fresh policy can be had (the server decides). */
+  const authorizeLocally = async (local: AuthenticatedSession, check: AuthorizationCheck | undefined): Promise<AuthenticatedSession | null> => {
+    if (!check) return local;
+    const policy = await policies!.get();
+    if (!policy) return null;
+    if (grantingRoles(policy, local.session.roles ?? [], check).length > 0) return local;
+    throw refusedCheck(check);
+  };
+
+  const exchange = async (jwt: string, check?: AuthorizationCheck): Promise<AuthenticatedSession> => {
     let response: Response;
     try {
       response = await doFetch(`${url}/v1/sessions/authenticate`, {
         method: "POST",
         headers: { authorization: authorization!, "content-type": "application/json" },
-        body: JSON.stringify({ session_jwt: jwt }),
+        body: JSON.stringify({ session_jwt: jwt, ...(check ? { authorization_check: check } : {}) }),
       });
     } catch (error) {
       throw new TesseraVerifyError("server_unavailable", "The session server could not be reached.", { cause: error });
@@ -173,6 +195,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (response.ok && body.session && body.session_jwt) {
       return { session: body.session, user_id: body.session.user_id, custom_claims: body.session.custom_claims ?? {}, session_jwt: body.session_jwt, verified_by: "server" };
     }
+    if (response.status === 403 && body.error_type === "consumer_session_authorization_error" && check) throw refusedCheck(check);
     if (response.status === 401) throw new TesseraVerifyError("unauthorized_credentials", "The project secret was refused.");
     if (response.status === 404) {
       const reason = body.error_details?.reason;
@@ -193,6 +216,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
     async authenticateJwt(jwt, opts = {}) {
       if (typeof jwt !== "string") throw new TesseraVerifyError("jwt_invalid", "The JWT must be a string.");
       if (opts.maxTokenAgeSeconds !== undefined && !(opts.maxTokenAgeSeconds >= 0)) throw new TypeError("maxTokenAgeSeconds must be ≥ 0");
+      const check = opts.authorizationCheck;
+      if (check !== undefined && !isCheck(check)) throw new TypeError("authorizationCheck must be { resource_id, action } with non-empty strings");
+      if (check && !authorization) throw new TypeError("authorizationCheck needs a verifier with the project secret: the policy is fetched with it");
       prune();
       const result = opts.maxTokenAgeSeconds === 0 ? "too_old" : await verifyLocally(jwt, opts);
       if (result === "invalid") throw new TesseraVerifyError("jwt_invalid", "The JWT did not verify.");
@@ -203,13 +229,16 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (typeof result === "object") {
         const sessionId = (result.payload[SESSION_CLAIM] as { id: string }).id;
         if (revoked.has(sessionId)) throw new TesseraVerifyError("session_revoked", "The session was revoked.");
-        if (localTrusted()) return fromPayload(result.payload, jwt);
+        if (localTrusted()) {
+          const decided = await authorizeLocally(fromPayload(result.payload, jwt), check);
+          if (decided) return decided;
+        }
       }
       if (!authorization) {
         if (result === "expired") throw new TesseraVerifyError("jwt_expired", "The JWT has expired.");
         throw new TesseraVerifyError("jwt_too_old", "The JWT is older than maxTokenAgeSeconds allows.");
       }
-      return exchange(jwt);
+      return exchange(jwt, check);
     },
     ready: () => readyPromise,
     get localVerificationTrusted() {
@@ -219,6 +248,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
       feed?.stop();
     },
   };
+}
+
+function refusedCheck(check: AuthorizationCheck): TesseraVerifyError {
+  return new TesseraVerifyError("invalid_permissions", `The session's roles do not grant "${check.action}" on "${check.resource_id}".`);
 }
 
 const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

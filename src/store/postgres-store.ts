@@ -26,6 +26,10 @@ function createProjectRepo(db: Database): ProjectRepo {
       const [row] = await db.update(projects).set({ ...input, updatedAt: now }).where(eq(projects.projectId, projectId)).returning();
       return row ? toProject(row) : null;
     },
+    async setRbacPolicy(projectId, policy, now) {
+      const rows = await db.update(projects).set({ rbacPolicy: policy, updatedAt: now }).where(eq(projects.projectId, projectId)).returning({ projectId: projects.projectId });
+      return rows.length > 0;
+    },
     async list() {
       return (await db.select().from(projects).orderBy(projects.createdAt)).map(toProject);
     },

@@ -1,4 +1,5 @@
 import { resolveSettings } from "../domain/projects.js";
+import { EMPTY_POLICY } from "../domain/rbac.js";
 import { projectEnv } from "../domain/tokens.js";
 import type { Project, ProjectSettings, Session, SigningKeyRecord, User } from "../domain/types.js";
 import type { passwords, projects, sessions, signingKeys, users } from "./schema.js";
@@ -10,6 +11,7 @@ export const toProject = (row: typeof projects.$inferSelect): Project => ({
   name: row.name,
   env: projectEnv(row.projectId),
   settings: resolveSettings(row.settings as Partial<ProjectSettings>),
+  rbacPolicy: row.rbacPolicy ?? EMPTY_POLICY,
   createdAt: row.createdAt,
 });
 

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { RbacPolicy } from "../sdk/rbac-policy.js";
 import { bigserial, boolean, customType, index, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 /** The one source of the schema: drizzle-kit generates `migrations/` from this file. */
@@ -13,6 +14,8 @@ export const projects = pgTable("projects", {
   name: text("name").notNull(),
   /** ProjectSettings as JSON; validated with defaults by the domain on read. */
   settings: jsonb("settings").notNull().default({}),
+  /** Stytch's consumer RBAC policy, validated by the domain when set; null: none set (every check refused). */
+  rbacPolicy: jsonb("rbac_policy").$type<RbacPolicy>(),
   createdAt: createdAt(),
   updatedAt: tz("updated_at").notNull().defaultNow(),
 });

@@ -33,7 +33,7 @@ describe("sessions: the exchange, revoke, list", () => {
     const now = Math.floor(server.clock.now().getTime() / 1000);
     expect(claims).toMatchObject({ iss: `stytch.com/${server.project.project.projectId}`, aud: [server.project.project.projectId], sub: login.user_id, iat: now, nbf: now, exp: now + 300 });
     expect(typeof claims.jti).toBe("string");
-    expect(claims[SESSION_CLAIM]).toMatchObject({ id: login.session.session_id, expires_at: login.session.expires_at.replace("Z", ".000Z"), roles: [] });
+    expect(claims[SESSION_CLAIM]).toMatchObject({ id: login.session.session_id, expires_at: login.session.expires_at.replace("Z", ".000Z"), roles: ["stytch_user"] });
   });
 
   it("exchanges a session token for a fresh JWT after checking the database", async () => {

@@ -173,7 +173,7 @@ describe("tessera/verify", () => {
     server.clock.advance(1000); // a JWT of the change's own second counts as stale too (same-second test in test/security/)
     await waitUntil(async () => (await verifier.authenticateJwt(login.session_jwt)).verified_by === "server", 1000);
     const fresh = await verifier.authenticateJwt(login.session_jwt);
-    expect(fresh.session.roles).toEqual(["admin"]);
+    expect(fresh.session.roles).toEqual(["stytch_user", "admin"]);
     expect((await verifier.authenticateJwt(fresh.session_jwt)).verified_by).toBe("local");
   });
 

@@ -1,7 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { EVENTS_LIMIT, type Management } from "../../management/management.js";
 import type { AppEnv } from "../context.js";
-import { PROJECT_ID, PUBLIC_TOKEN } from "../examples.js";
+import { PROJECT_ID, PUBLIC_TOKEN, rbacPolicy } from "../examples.js";
 import { Id } from "../wire.js";
 import { jsonRequest, ok } from "./route-kit.js";
 
@@ -65,6 +65,15 @@ const routes = {
     request: { params: ProjectParam, ...jsonRequest(z.object({ now: z.boolean().optional() }), { now: true }) },
     responses: ok(Any, { project_id: PROJECT_ID, moves: [{ kid: KID, to: "retired" }, { kid: "a7Qm…", to: "current" }] }),
   }),
+  showRbac: createRoute({ method: "get", path: "/admin/v1/projects/{project_id}/rbac", summary: "The project's RBAC policy (Stytch's consumer format)", ...secured, request: { params: ProjectParam }, responses: ok(Any, { project_id: PROJECT_ID, policy: rbacPolicy }) }),
+  setRbac: createRoute({
+    method: "put",
+    path: "/admin/v1/projects/{project_id}/rbac",
+    summary: "Replace the project's RBAC policy; validated whole (400 invalid_rbac_policy names each problem, nothing changes), audited as project.updated, served at once",
+    ...secured,
+    request: { params: ProjectParam, ...jsonRequest(Any, { roles: rbacPolicy.roles.slice(1), resources: rbacPolicy.resources }) },
+    responses: ok(Any, { project_id: PROJECT_ID, policy: rbacPolicy }),
+  }),
   reencrypt: createRoute({ method: "post", path: "/admin/v1/keys/reencrypt", summary: "Seal every private key and every stored session token under the first master key", ...secured, responses: ok(Any, { reencrypted: 3, session_tokens: 1200, session_tokens_unreadable: 0 }) }),
   events: createRoute({
     method: "get",
@@ -110,6 +119,8 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, management: Manage
   app.openapi(routes.createPublicToken, async (c) => c.json(await management.createPublicToken(param(c)), 200));
   app.openapi(routes.listKeys, async (c) => c.json({ keys: await management.listKeys(param(c)) }, 200));
   app.openapi(routes.rotateKeys, async (c) => c.json(await management.rotateKeys(param(c), { now: c.req.valid("json").now ?? false }), 200));
+  app.openapi(routes.showRbac, async (c) => c.json(await management.showRbacPolicy(param(c)), 200));
+  app.openapi(routes.setRbac, async (c) => c.json(await management.setRbacPolicy(param(c), c.req.valid("json")), 200));
   app.openapi(routes.reencrypt, async (c) => c.json(await management.reencryptKeys(), 200));
   app.openapi(routes.events, async (c) => {
     const query = c.req.valid("query");

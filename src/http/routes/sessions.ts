@@ -4,7 +4,7 @@ import { TesseraError } from "../../errors.js";
 import { authenticateSession, listSessions, revokeAllSessionsOfUser, revokeSession } from "../../domain/sessions.js";
 import { getUser } from "../../domain/users.js";
 import { requestContext, type AppEnv } from "../context.js";
-import { CustomClaims, Envelope, Id, SessionDurationMinutes, SessionWire, sessionWire, UserWire, userWire } from "../wire.js";
+import { AuthorizationCheckWire, CustomClaims, Envelope, Id, SessionDurationMinutes, SessionWire, sessionWire, UserWire, userWire, VerdictWire } from "../wire.js";
 import { envelope, errorExample, issued, SESSION_ID, SESSION_TOKEN, session, user } from "../examples.js";
 import { errorContent, jsonRequest, ok, secured } from "./route-kit.js";
 
@@ -27,16 +27,18 @@ const authenticateRoute = createRoute({
       session_jwt: SessionJwt.optional(),
       session_duration_minutes: SessionDurationMinutes.optional(),
       session_custom_claims: CustomClaims.optional(),
+      authorization_check: AuthorizationCheckWire.optional(),
     }),
-    { session_token: SESSION_TOKEN, session_duration_minutes: 60, session_custom_claims: { tenant: "acme" } },
+    { session_token: SESSION_TOKEN, session_duration_minutes: 60, session_custom_claims: { tenant: "acme" }, authorization_check: { resource_id: "documents", action: "write" } },
   ),
   responses: {
     ...ok(
-      z.object({ ...Envelope, session: SessionWire, session_token: z.string(), session_jwt: z.string(), user: UserWire }),
-      { ...envelope, ...issued, user },
+      z.object({ ...Envelope, session: SessionWire, session_token: z.string(), session_jwt: z.string(), user: UserWire, verdict: VerdictWire.optional() }),
+      { ...envelope, ...issued, user, verdict: { authorized: true, granting_roles: ["editor"] } },
       { revoked: refused("revoked"), expired: refused("expired"), idle_timeout: refused("idle_timeout"), user_deleted: refused("user_deleted"), not_found: refused("not_found") },
     ),
     400: { description: "Invalid request", ...errorContent({ too_many_session_arguments: errorExample("too_many_session_arguments"), bad_request: errorExample("bad_request", { message: "session_duration_minutes: Too big: expected number to be <=527040" }) }) },
+    403: { description: "The user's roles do not grant authorization_check", ...errorContent({ consumer_session_authorization_error: errorExample("consumer_session_authorization_error") }) },
   },
 });
 
@@ -72,6 +74,7 @@ export function registerSessionRoutes(app: OpenAPIHono<AppEnv>, deps: DomainDeps
       sessionJwt: b.session_jwt,
       durationMinutes: b.session_duration_minutes,
       customClaims: b.session_custom_claims,
+      authorizationCheck: b.authorization_check,
       context: requestContext(c),
     });
     return c.json(
@@ -82,6 +85,7 @@ export function registerSessionRoutes(app: OpenAPIHono<AppEnv>, deps: DomainDeps
         session_token: issued.sessionToken,
         session_jwt: issued.jwt.jwt,
         user: userWire(issued.user),
+        ...(issued.verdict ? { verdict: issued.verdict } : {}),
       },
       200,
     );
