@@ -135,6 +135,7 @@ export interface AuditEvent {
     | "user.updated"
     | "user.deleted"
     | "password.changed"
+    | "password.migrated"
     | "key.created"
     | "key.activated"
     | "key.deactivated"
