@@ -9,6 +9,7 @@ import { EVENTS_LIMIT, type Management } from "../management/management.js";
 import { createRemoteManagement } from "../management/remote.js";
 import { SETTING_NAMES } from "../domain/project-settings.js";
 import { output, UsageError } from "./output.js";
+import { importUsersFile } from "./users-import.js";
 
 /** One-off commands (key generation, re-encrypting every key) may take longer than a request may. */
 export const CLI_DATABASE_TIMEOUT_MS = 60_000;
@@ -187,5 +188,21 @@ export function registerManagementCommands(program: Command, config: () => Confi
       if (!Number.isInteger(limit) || limit < 1 || limit > EVENTS_LIMIT.max) throw new UsageError(`--limit must be an integer from 1 to ${EVENTS_LIMIT.max}`);
       const rows = await m.listEvents(opts.project, { userId: opts.user, limit });
       return { data: rows, human: rows.map((e) => `${e.at}  ${e.type.padEnd(17)} ${e.user_id ?? "-"}  ${e.ip ?? "-"}  ${JSON.stringify(e.details)}`).join("\n") || "no events" };
+    }));
+
+  program
+    .command("users")
+    .description("users: bulk import")
+    .command("import")
+    .description("import users with password hashes from a JSONL file (passwords.migrate's fields per line); re-running it creates no duplicates")
+    .addOption(projectOption())
+    .requiredOption("--file <path>", "the JSONL file")
+    .addOption(json())
+    .action(run<{ project: string; file: string; json?: boolean }>(async (m, opts) => {
+      const report = await importUsersFile(m, opts.project, opts.file, (r) =>
+        process.stderr.write(`${r.lines} lines: ${r.created} created, ${r.updated} updated, ${r.already_present} already present, ${r.rejected.length} rejected (${r.seconds.toFixed(1)} s)\n`),
+      );
+      const summary = `${report.lines} lines in ${report.seconds.toFixed(1)} s: ${report.created} created, ${report.updated} updated, ${report.already_present} already present, ${report.rejected.length} rejected`;
+      return { data: report, human: [summary, ...report.rejected.map((r) => `line ${r.line}: ${r.error_type}: ${r.error_message}`)].join("\n") };
     }));
 }

@@ -1,4 +1,5 @@
 import { TesseraError } from "../errors.js";
+import { importUsers } from "../domain/password-migration.js";
 import { forceRotation, reencryptKeys } from "../domain/key-rotation.js";
 import type { SigningKeys } from "../domain/keys.js";
 import type { Clock, Store, Vault } from "../domain/ports.js";
@@ -68,6 +69,9 @@ export function createLocalManagement(deps: LocalDeps, actor: string): Managemen
     },
     async reencryptKeys() {
       return { reencrypted: await reencryptKeys(deps) };
+    },
+    async importUsers(projectId, lines) {
+      return { results: await importUsers(deps, await getProject(deps, projectId), lines, actor) };
     },
     async listEvents(projectId, filter) {
       await getProject(deps, projectId);

@@ -46,6 +46,11 @@ export interface EventWire {
   details: Record<string, unknown>;
 }
 
+/** One line's fate in `tessera users import` (never the hash). */
+export type ImportLineResult =
+  | { line: number; status: "created" | "updated" | "already_present"; user_id: string }
+  | { line: number; status: "rejected"; error_type: string; error_message: string };
+
 export interface Management {
   listProjects(): Promise<ProjectSummary[]>;
   createProject(input: { name: string; live?: boolean | undefined; settings?: unknown }): Promise<CreatedProjectWire>;
@@ -59,6 +64,8 @@ export interface Management {
   rotateKeys(projectId: string, options: { now: boolean }): Promise<{ project_id: string; moves: { kid: string; to: string }[] }>;
   reencryptKeys(): Promise<{ reencrypted: number }>;
   listEvents(projectId: string, filter: { userId?: string | undefined; limit: number }): Promise<EventWire[]>;
+  /** One batch of an import file (passwords.migrate's fields per line); one transaction. */
+  importUsers(projectId: string, lines: { line: number; user: unknown }[]): Promise<{ results: ImportLineResult[] }>;
 }
 
 export const EVENTS_LIMIT = { default: 100, max: 10_000 } as const;

@@ -39,6 +39,7 @@ export function createRemoteManagement(options: { url: string; adminKey: string;
     listKeys: async (id) => (await call<{ keys: Awaited<ReturnType<Management["listKeys"]>> }>("GET", `${project(id)}/keys`)).keys,
     rotateKeys: (id, options) => call("POST", `${project(id)}/keys/rotate`, { now: options.now }),
     reencryptKeys: () => call("POST", "/admin/v1/keys/reencrypt"),
+    importUsers: (id, lines) => call("POST", `${project(id)}/users/import`, { users: lines }),
     listEvents: async (id, filter) => {
       const query = new URLSearchParams({ limit: String(filter.limit ?? EVENTS_LIMIT.default), ...(filter.userId ? { user_id: filter.userId } : {}) });
       return (await call<{ events: Awaited<ReturnType<Management["listEvents"]>> }>("GET", `${project(id)}/events?${query}`)).events;

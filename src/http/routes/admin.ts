@@ -1,4 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { IMPORT_BATCH_LIMIT } from "../../domain/password-migration.js";
 import { EVENTS_LIMIT, type Management } from "../../management/management.js";
 import type { AppEnv } from "../context.js";
 import { PROJECT_ID, PUBLIC_TOKEN } from "../examples.js";
@@ -54,6 +55,19 @@ const routes = {
     request: { params: ProjectParam, ...jsonRequest(z.object({ now: z.boolean().optional() }), { now: true }) },
     responses: ok(Any, { project_id: PROJECT_ID, moves: [{ kid: KID, to: "retired" }, { kid: "a7Qm…", to: "current" }] }),
   }),
+  importUsers: createRoute({
+    method: "post",
+    path: "/admin/v1/projects/{project_id}/users/import",
+    summary: "Import users with password hashes (passwords.migrate's fields per user), one transaction; existing users with a password are left alone",
+    ...secured,
+    request: {
+      params: ProjectParam,
+      ...jsonRequest(z.object({ users: z.array(z.object({ line: z.number().int().min(1), user: z.unknown() })).max(IMPORT_BATCH_LIMIT) }), {
+        users: [{ line: 1, user: { email: "ada@example.com", hash: "$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy", hash_type: "bcrypt" } }],
+      }),
+    },
+    responses: ok(z.object({ results: z.array(Any) }), { results: [{ line: 1, status: "created", user_id: "user-test-63d0aaff-29c1-4e66-b790-2775aecfa674" }] }),
+  }),
   reencrypt: createRoute({ method: "post", path: "/admin/v1/keys/reencrypt", summary: "Seal every private key under the first master key", ...secured, responses: ok(Any, { reencrypted: 3 }) }),
   events: createRoute({
     method: "get",
@@ -76,6 +90,7 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, management: Manage
   app.openapi(routes.createPublicToken, async (c) => c.json(await management.createPublicToken(param(c)), 200));
   app.openapi(routes.listKeys, async (c) => c.json({ keys: await management.listKeys(param(c)) }, 200));
   app.openapi(routes.rotateKeys, async (c) => c.json(await management.rotateKeys(param(c), { now: c.req.valid("json").now ?? false }), 200));
+  app.openapi(routes.importUsers, async (c) => c.json(await management.importUsers(param(c), c.req.valid("json").users), 200));
   app.openapi(routes.reencrypt, async (c) => c.json(await management.reencryptKeys(), 200));
   app.openapi(routes.events, async (c) => {
     const query = c.req.valid("query");
