@@ -13,6 +13,8 @@ const errorTable = {
   invalid_session_jwt: [400, "The session JWT is malformed."],
   invalid_user_id: [400, "The user_id is malformed."],
   weak_password: [400, "The password is too weak."],
+  invalid_hash: [400, "The password hash does not fit its hash_type and config."],
+  invalid_hash_type: [400, "The hash_type is not supported."],
   invalid_setting: [400, "A project setting is invalid."],
   invalid_rbac_policy: [400, "The RBAC policy is invalid."],
   session_too_old_to_reset_password: [400, "Reset the password within 5 minutes of authenticating the session."],

@@ -11,6 +11,7 @@ import { createRemoteManagement } from "../management/remote.js";
 import { SETTING_NAMES } from "../domain/project-settings.js";
 import type { RbacPolicy } from "../domain/rbac.js";
 import { output, UsageError } from "./output.js";
+import { importUsersFile } from "./users-import.js";
 
 /** One-off commands (key generation, re-encrypting every key) may take longer than a request may. */
 export const CLI_DATABASE_TIMEOUT_MS = 60_000;
@@ -272,5 +273,20 @@ export function registerManagementCommands(program: Command, config: () => Confi
     .action(run<{ project: string; profileId: string; json?: boolean }>(async (m, opts) => {
       const deleted = await m.deleteTrustedTokenProfile(opts.project, opts.profileId);
       return { data: deleted, human: `deleted ${opts.profileId}` };
+    }));
+  program
+    .command("users")
+    .description("users: bulk import")
+    .command("import")
+    .description("import users with password hashes from a JSONL file (passwords.migrate's fields per line); re-running it creates no duplicates")
+    .addOption(projectOption())
+    .requiredOption("--file <path>", "the JSONL file")
+    .addOption(json())
+    .action(run<{ project: string; file: string; json?: boolean }>(async (m, opts) => {
+      const report = await importUsersFile(m, opts.project, opts.file, (r) =>
+        process.stderr.write(`${r.lines} lines: ${r.created} created, ${r.updated} updated, ${r.already_present} already present, ${r.rejected.length} rejected (${r.seconds.toFixed(1)} s)\n`),
+      );
+      const summary = `${report.lines} lines in ${report.seconds.toFixed(1)} s: ${report.created} created, ${report.updated} updated, ${report.already_present} already present, ${report.rejected.length} rejected`;
+      return { data: report, human: [summary, ...report.rejected.map((r) => `line ${r.line}: ${r.error_type}: ${r.error_message}`)].join("\n") };
     }));
 }

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { hash, parseOptions, verify, type Options } from "@node-rs/argon2";
 import { TesseraError } from "../errors.js";
 import type { PasswordHasher } from "../domain/ports.js";
+import { isImportedHash, verifyImportedHash } from "./imported-hash-verifier.js";
 import { Semaphore } from "./semaphore.js";
 
 const ARGON2ID = 2; // Algorithm.Argon2id: a const enum, which isolatedModules cannot import.
@@ -42,8 +43,19 @@ export async function createArgon2Hasher(options: { concurrency: number; queueLi
     semaphore,
     dummyHash,
     hash: (password) => limited(() => hash(password, params)),
-    verify: (stored, password) => limited(() => verify(stored, password)),
+    verify: (stored, password, asTyped = password) =>
+      limited(async () => {
+        // An imported argon2 hash was made from the password as typed, ours from its NFKC form. The dummy
+        // hash takes the same path, so a chosen non-NFKC password costs an unknown email the same.
+        const argon2Check = async (hash: string) => (await verify(hash, password)) || (asTyped !== password && (await verify(hash, asTyped)));
+        if (!isImportedHash(stored)) return argon2Check(stored);
+        // The dummy argon2 beside it: a fast imported hash (MD5, SHA-1) must not tell its account from an unknown email.
+        const ok = await verifyImportedHash(stored, asTyped);
+        await argon2Check(dummyHash);
+        return ok;
+      }),
     needsRehash(stored) {
+      if (isImportedHash(stored)) return true;
       const current = parseOptions(stored);
       return (
         current.algorithm !== params.algorithm ||

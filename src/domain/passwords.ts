@@ -75,7 +75,7 @@ export async function verifyPassword(deps: PasswordDeps, project: Project, email
     found = email ? await deps.store.users.findByEmailForLogin(project.projectId, email) : null;
     // Only a spelling counted under this account's lockout may open it (see canonicalEmail).
     if (found && canonicalEmail(found.user.email ?? "") !== canonicalEmail(emailInput)) found = null;
-    ok = await deps.hasher.verify(found?.passwordHash ?? deps.hasher.dummyHash, candidate);
+    ok = await deps.hasher.verify(found?.passwordHash ?? deps.hasher.dummyHash, candidate, password);
   } catch (error) {
     await loginAbandoned(deps, project, attempt); // no guess was checked
     throw error;

@@ -53,7 +53,11 @@ export interface UserRepo {
   get(projectId: string, userId: string): Promise<User | null>;
   /** Live user by email (case-insensitive), with its password hash, for logins. */
   findByEmailForLogin(projectId: string, email: string): Promise<{ user: User; passwordHash: string | null } | null>;
-  update(projectId: string, userId: string, patch: Partial<Pick<User, "firstName" | "middleName" | "lastName" | "roles" | "trustedMetadata" | "untrustedMetadata" | "externalId">>, now: Date): Promise<User | null>;
+  update(projectId: string, userId: string, patch: Partial<Pick<User, "firstName" | "middleName" | "lastName" | "roles" | "trustedMetadata" | "untrustedMetadata" | "externalId" | "emailVerified">>, now: Date): Promise<User | null>;
+  /** Live users with any of these emails (case-insensitive), with their password hashes: the import's one read per batch. */
+  findByEmails(projectId: string, emails: string[]): Promise<{ user: User; passwordHash: string | null }[]>;
+  /** Inserts many users (and their passwords) in two statements; call it in a transaction. Throws DuplicateEmailError on a taken email. */
+  createMany(entries: { user: Omit<User, "passwordId" | "passwordRequiresReset">; password?: { passwordId: string; hash: string } | undefined }[]): Promise<User[]>;
   /**
    * In a transaction: holds the live user's row against deletion until commit (FOR SHARE; a deletion
    * waits, then sees what this transaction wrote). False when the user is not live (any more).
@@ -232,9 +236,12 @@ export interface Vault {
 
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
-  /** Always does the full work, even for the dummy hash of an unknown email. */
-  verify(hash: string, password: string): Promise<boolean>;
-  /** True when the hash was made with weaker parameters than the current ones. */
+  /**
+   * Always does the full work, even for the dummy hash of an unknown email. `password` is normalised;
+   * `asTyped` is what the user typed, which hashes imported from other systems were made from.
+   */
+  verify(hash: string, password: string, asTyped?: string): Promise<boolean>;
+  /** True when the hash was made with weaker parameters than the current ones, or imported (passwords.migrate). */
   needsRehash(hash: string): boolean;
   /** A valid hash of a random password: verifying against it costs what a real login costs. */
   readonly dummyHash: string;

@@ -158,6 +158,7 @@ export interface AuditEvent {
     | "user.deleted"
     | "password.changed"
     | "password.deleted"
+    | "password.migrated"
     | "key.created"
     | "key.activated"
     | "key.deactivated"

@@ -63,39 +63,43 @@ function checkedMetadata(value: unknown, what: string): Record<string, unknown> 
   return value;
 }
 
+type NewUserInput = UserProfile & { email?: string | undefined; pending?: boolean | undefined; emailVerified?: boolean | undefined };
+
+/** The row of a new user, its input checked (email, metadata limits): what createUser and imports insert. */
+export function newUserRecord(project: Project, input: NewUserInput, now: Date): Omit<User, "passwordId" | "passwordRequiresReset"> {
+  const email = input.email === undefined ? null : normalizeEmail(input.email);
+  const trusted = checkedMetadata(input.trustedMetadata, "trusted_metadata") ?? {};
+  const untrusted = checkedMetadata(input.untrustedMetadata, "untrusted_metadata") ?? {};
+  return {
+    userId: newId("user", project.env),
+    projectId: project.projectId,
+    email,
+    emailId: email ? newId("email", project.env) : null,
+    emailVerified: input.emailVerified ?? false,
+    firstName: input.name?.first_name ?? null,
+    middleName: input.name?.middle_name ?? null,
+    lastName: input.name?.last_name ?? null,
+    status: input.pending ? "pending" : "active",
+    roles: input.roles ?? [],
+    trustedMetadata: mergeDeletingNulls({}, trusted),
+    untrustedMetadata: mergeDeletingNulls({}, untrusted),
+    externalId: input.externalId ?? null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
 /** Creates a user, with a password hash when given. A taken email is `duplicate_email`. */
 export async function createUser(
   deps: Pick<DomainDeps, "store" | "clock">,
   project: Project,
-  input: UserProfile & { email?: string | undefined; pending?: boolean | undefined; passwordHash?: string },
+  input: NewUserInput & { passwordHash?: string },
   context: RequestContext = {},
 ): Promise<User> {
-  const email = input.email === undefined ? null : normalizeEmail(input.email);
-  const trusted = checkedMetadata(input.trustedMetadata, "trusted_metadata") ?? {};
-  const untrusted = checkedMetadata(input.untrustedMetadata, "untrusted_metadata") ?? {};
-  const now = deps.clock.now();
+  const record = newUserRecord(project, input, deps.clock.now());
   try {
     return await deps.store.transaction(async (store) => {
-      const user = await store.users.create(
-      {
-        userId: newId("user", project.env),
-        projectId: project.projectId,
-        email,
-        emailId: email ? newId("email", project.env) : null,
-        emailVerified: false,
-        firstName: input.name?.first_name ?? null,
-        middleName: input.name?.middle_name ?? null,
-        lastName: input.name?.last_name ?? null,
-        status: input.pending ? "pending" : "active",
-        roles: input.roles ?? [],
-        trustedMetadata: mergeDeletingNulls({}, trusted),
-        untrustedMetadata: mergeDeletingNulls({}, untrusted),
-        externalId: input.externalId ?? null,
-        createdAt: now,
-        updatedAt: now,
-      },
-      input.passwordHash ? { passwordId: newId("password", project.env), hash: input.passwordHash } : undefined,
-      );
+      const user = await store.users.create(record, input.passwordHash ? { passwordId: newId("password", project.env), hash: input.passwordHash } : undefined);
       await store.events.record({ projectId: project.projectId, type: "user.created", userId: user.userId, actor: "api", ip: context.ip, userAgent: context.userAgent });
       return user;
     });

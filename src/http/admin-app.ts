@@ -10,6 +10,8 @@ import { jsonBody } from "./json-body.js";
 import { registerAdminRoutes } from "./routes/admin.js";
 import { SECURITY_HEADERS, staticHeaders } from "./static-headers.js";
 
+const IMPORT_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+
 export interface AdminAppDeps {
   management: Management;
   adminKey: string;
@@ -38,7 +40,10 @@ export function createAdminApp(deps: AdminAppDeps) {
   });
   app.use(staticHeaders(SECURITY_HEADERS));
   app.use("/admin/*", adminKeyAuth(deps.adminKey));
-  app.use("/admin/*", jsonBody({ maxBytes: deps.bodyLimitBytes }));
+  // An import batch (up to 1000 users with metadata) outgrows the API's body limit; only admins reach it.
+  const body = jsonBody({ maxBytes: deps.bodyLimitBytes });
+  const importBody = jsonBody({ maxBytes: IMPORT_BODY_LIMIT_BYTES });
+  app.use("/admin/*", (c, next) => (c.req.path.endsWith("/users/import") ? importBody : body)(c, next));
   registerAdminRoutes(app, deps.management);
   app.openAPIRegistry.registerComponent("securitySchemes", "adminKey", { type: "http", scheme: "bearer", description: "the admin key (TESSERA_ADMIN_KEY, or DATA_DIR/admin.key)" });
   app.doc31("/admin/openapi.json", { openapi: "3.1.0", info: { title: "Tessera management API", version: "0.1.0" } });

@@ -1,4 +1,5 @@
 import { TesseraError } from "../errors.js";
+import { importUsers } from "../domain/password-migration.js";
 import { forceRotation, reencryptKeys } from "../domain/key-rotation.js";
 import type { SigningKeys } from "../domain/keys.js";
 import { resealSessionTokens } from "../domain/sealed-tokens.js";
@@ -91,6 +92,9 @@ export function createLocalManagement(deps: LocalDeps, actor: string): Managemen
     },
     async setRbacPolicy(projectId, policy) {
       return { project_id: projectId, policy: await setRbacPolicy(deps, projectId, policy, actor) };
+    },
+    async importUsers(projectId, lines) {
+      return { results: await importUsers(deps, await getProject(deps, projectId), lines, actor) };
     },
     async listEvents(projectId, filter) {
       await getProject(deps, projectId);

@@ -74,6 +74,11 @@ export interface RbacPolicyWire {
   policy: RbacPolicy;
 }
 
+/** One line's fate in `tessera users import` (never the hash). */
+export type ImportLineResult =
+  | { line: number; status: "created" | "updated" | "already_present"; user_id: string }
+  | { line: number; status: "rejected"; error_type: string; error_message: string };
+
 export interface Management {
   listProjects(): Promise<ProjectSummary[]>;
   createProject(input: { name: string; live?: boolean | undefined; settings?: unknown }): Promise<CreatedProjectWire>;
@@ -94,6 +99,8 @@ export interface Management {
   createTrustedTokenProfile(projectId: string, input: TrustedTokenProfileRequest): Promise<TrustedTokenProfileWire>;
   listTrustedTokenProfiles(projectId: string): Promise<TrustedTokenProfileWire[]>;
   deleteTrustedTokenProfile(projectId: string, profileId: string): Promise<{ project_id: string; profile_id: string; deleted: true }>;
+  /** One batch of an import file (passwords.migrate's fields per line); one transaction. */
+  importUsers(projectId: string, lines: { line: number; user: unknown }[]): Promise<{ results: ImportLineResult[] }>;
 }
 
 export const EVENTS_LIMIT = { default: 100, max: 10_000 } as const;

@@ -41,6 +41,7 @@ export function createRemoteManagement(options: { url: string; adminKey: string;
     reencryptKeys: () => call("POST", "/admin/v1/keys/reencrypt"),
     showRbacPolicy: (id) => call("GET", `${project(id)}/rbac`),
     setRbacPolicy: (id, policy) => call("PUT", `${project(id)}/rbac`, policy),
+    importUsers: (id, lines) => call("POST", `${project(id)}/users/import`, { users: lines }),
     listEvents: async (id, filter) => {
       const query = new URLSearchParams({ limit: String(filter.limit ?? EVENTS_LIMIT.default), ...(filter.userId ? { user_id: filter.userId } : {}) });
       return (await call<{ events: Awaited<ReturnType<Management["listEvents"]>> }>("GET", `${project(id)}/events?${query}`)).events;

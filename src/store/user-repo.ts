@@ -63,6 +63,29 @@ export function createUserRepo(db: Database): UserRepo {
         .where(and(live(projectId), sql`lower(${users.email}) = lower(${email})`));
       return row ? { user: toUser(row.user, row.password), passwordHash: row.hash } : null;
     },
+    async findByEmails(projectId, emails) {
+      if (emails.length === 0) return [];
+      const rows = await db
+        .select({ ...withPassword, hash: passwords.hash })
+        .from(users)
+        .leftJoin(passwords, eq(passwords.userId, users.userId))
+        .where(and(live(projectId), inArray(sql`lower(${users.email})`, emails.map((e) => sql`lower(${e})`))));
+      return rows.map((row) => ({ user: toUser(row.user, row.password), passwordHash: row.hash }));
+    },
+    async createMany(entries) {
+      if (entries.length === 0) return [];
+      try {
+        await db.insert(users).values(entries.map((e) => e.user));
+        const withPasswords = entries.filter((e) => e.password);
+        if (withPasswords.length) {
+          await db.insert(passwords).values(withPasswords.map((e) => ({ userId: e.user.userId, ...e.password!, createdAt: e.user.createdAt, updatedAt: e.user.createdAt })));
+        }
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new DuplicateEmailError();
+        throw error;
+      }
+      return entries.map((e) => toUser({ ...e.user, deletedAt: null }, e.password ? { passwordId: e.password.passwordId, requiresReset: false } : null));
+    },
     async update(projectId, userId, patch, now) {
       const [row] = await db.update(users).set({ ...patch, updatedAt: now }).where(and(live(projectId), eq(users.userId, userId))).returning({ userId: users.userId });
       return row ? this.get(projectId, userId) : null;

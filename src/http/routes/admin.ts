@@ -1,4 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { IMPORT_BATCH_LIMIT } from "../../domain/password-migration.js";
 import { EVENTS_LIMIT, type Management } from "../../management/management.js";
 import type { AppEnv } from "../context.js";
 import { PROJECT_ID, PUBLIC_TOKEN, rbacPolicy } from "../examples.js";
@@ -75,6 +76,19 @@ const routes = {
     responses: ok(Any, { project_id: PROJECT_ID, policy: rbacPolicy }),
   }),
   reencrypt: createRoute({ method: "post", path: "/admin/v1/keys/reencrypt", summary: "Seal every private key and every stored session token under the first master key", ...secured, responses: ok(Any, { reencrypted: 3, session_tokens: 1200, session_tokens_unreadable: 0 }) }),
+  importUsers: createRoute({
+    method: "post",
+    path: "/admin/v1/projects/{project_id}/users/import",
+    summary: "Import users with password hashes (passwords.migrate's fields per user), one transaction; existing users with a password are left alone",
+    ...secured,
+    request: {
+      params: ProjectParam,
+      ...jsonRequest(z.object({ users: z.array(z.object({ line: z.number().int().min(1), user: z.unknown() })).max(IMPORT_BATCH_LIMIT) }), {
+        users: [{ line: 1, user: { email: "ada@example.com", hash: "$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy", hash_type: "bcrypt" } }],
+      }),
+    },
+    responses: ok(z.object({ results: z.array(Any) }), { results: [{ line: 1, status: "created", user_id: "user-test-63d0aaff-29c1-4e66-b790-2775aecfa674" }] }),
+  }),
   events: createRoute({
     method: "get",
     path: "/admin/v1/projects/{project_id}/events",
@@ -121,6 +135,7 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, management: Manage
   app.openapi(routes.rotateKeys, async (c) => c.json(await management.rotateKeys(param(c), { now: c.req.valid("json").now ?? false }), 200));
   app.openapi(routes.showRbac, async (c) => c.json(await management.showRbacPolicy(param(c)), 200));
   app.openapi(routes.setRbac, async (c) => c.json(await management.setRbacPolicy(param(c), c.req.valid("json")), 200));
+  app.openapi(routes.importUsers, async (c) => c.json(await management.importUsers(param(c), c.req.valid("json").users), 200));
   app.openapi(routes.reencrypt, async (c) => c.json(await management.reencryptKeys(), 200));
   app.openapi(routes.events, async (c) => {
     const query = c.req.valid("query");

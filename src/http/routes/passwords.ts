@@ -1,9 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authenticatePassword, checkStrength, createPasswordUser, resetWithExistingPassword, resetWithSession } from "../../domain/passwords.js";
+import { migratePassword, MigrateRequest } from "../../domain/password-migration.js";
 import type { DomainDeps } from "../../domain/ports.js";
 import { requestContext, type AppEnv } from "../context.js";
 import { CustomClaims, Envelope, IssuedWire, issuedWire, Name, SessionDurationMinutes, UserWire, userWire } from "../wire.js";
-import { EMAIL, EMAIL_ID, envelope, login, name, PASSWORD, SESSION_TOKEN } from "../examples.js";
+import { EMAIL, EMAIL_ID, envelope, login, name, PASSWORD, SESSION_TOKEN, USER_ID, user } from "../examples.js";
 import { jsonRequest, ok, secured } from "./route-kit.js";
 
 const Email = z.string().max(1024);
@@ -95,6 +96,23 @@ const sessionResetRoute = createRoute({
   responses: ok(LoginResponse, login),
 });
 
+const migrateRoute = createRoute({
+  method: "post",
+  path: "/v1/passwords/migrate",
+  tags: ["passwords"],
+  summary: "Import a password hash made elsewhere (bcrypt, scrypt, argon_2i, argon_2id, pbkdf_2, md_5, sha_1, sha_512); creates the user when the email is new",
+  description: "The first good login replaces the imported hash with the project's argon2id. An existing user's password is replaced; its profile is left as it is.",
+  ...secured,
+  request: jsonRequest(MigrateRequest, { email: EMAIL, hash: "$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy", hash_type: "bcrypt", name, set_email_verified: true }),
+  responses: ok(z.object({ ...Envelope, user_id: z.string(), email_id: z.string(), user_created: z.boolean(), user: UserWire }), {
+    ...envelope,
+    user_id: USER_ID,
+    email_id: EMAIL_ID,
+    user_created: true,
+    user: { ...user, emails: [{ email_id: EMAIL_ID, email: EMAIL, verified: true }], password: { password_id: "password-test-2f7c1e90-5b3d-4a8e-9c6f-0d1e2a3b4c5d", requires_reset: false } },
+  }),
+});
+
 export function registerPasswordRoutes(app: OpenAPIHono<AppEnv>, deps: DomainDeps) {
   const session = (b: { session_duration_minutes?: number | undefined; session_custom_claims?: Record<string, unknown> | undefined; session_token?: string | undefined; session_jwt?: string | undefined }) => ({
     durationMinutes: b.session_duration_minutes,
@@ -125,6 +143,11 @@ export function registerPasswordRoutes(app: OpenAPIHono<AppEnv>, deps: DomainDep
     const b = c.req.valid("json");
     const result = await authenticatePassword(deps, c.get("project"), { email: b.email, password: b.password, ...session(b) }, requestContext(c));
     return c.json(loginBody(c.get("requestId"), result), 200);
+  });
+
+  app.openapi(migrateRoute, async (c) => {
+    const { user, status } = await migratePassword(deps, c.get("project"), c.req.valid("json"), requestContext(c));
+    return c.json({ request_id: c.get("requestId"), status_code: 200, user_id: user.userId, email_id: user.emailId ?? "", user_created: status === "created", user: userWire(user) }, 200);
   });
 
   app.openapi(strengthRoute, async (c) => {
