@@ -209,20 +209,7 @@ export interface Store {
   ping(): Promise<void>;
 }
 
-export class DuplicateEmailError extends Error {
-  constructor() {
-    super("duplicate email");
-    this.name = "DuplicateEmailError";
-  }
-}
-
-/** The database cannot answer now (down, stalled, locked, overloaded): the request fails closed with a 503. */
-export class DatabaseUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "DatabaseUnavailableError";
-  }
-}
+export { DatabaseUnavailableError, DuplicateEmailError } from "./store-errors.js";
 
 export interface Clock {
   now(): Date;
