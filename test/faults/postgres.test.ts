@@ -52,7 +52,7 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)("fault: Postgres stopped or locked"
     { name: "jwks", send: get(`/v1/sessions/jwks/${created.project.projectId}`, false) },
   ];
 
-  it("stopped: every route answers 503 within the bound, readyz follows, and it recovers without a restart", async () => {
+  it("stopped: every route that needs the database answers 503 within the bound, readyz follows, and it recovers without a restart", async () => {
     expect((await post("/v1/sessions/authenticate", { session_token: login.session_token })()).status).toBe(200);
     postgresService.stop();
     try {
@@ -63,7 +63,11 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)("fault: Postgres stopped or locked"
       expect(await ready.json()).toMatchObject({ database: "down" });
       const latencies = outcomes.map((o) => o.ms);
       console.log(`postgres stopped: ${outcomes.length} requests, all ${JSON.stringify(tally(outcomes))}; p50 ${percentile(latencies, 50).toFixed(0)} ms, max ${Math.max(...latencies).toFixed(0)} ms`);
-      expect(outcomes.filter((o) => o.status !== 503 || o.errorType !== "service_unavailable")).toEqual([]);
+      // The public JWKS is served from the project and key caches (public data, each within its stated
+      // bound), so verifiers keep verifying through an outage; everything else needs Postgres and fails closed.
+      const cachedJwks = (o: (typeof outcomes)[number]) => o.name === "jwks" && o.status === 200;
+      expect(outcomes.filter((o) => !cachedJwks(o) && (o.status !== 503 || o.errorType !== "service_unavailable"))).toEqual([]);
+      expect(outcomes.filter((o) => o.name.startsWith("exchange")).length).toBeGreaterThan(0);
       expect(Math.max(...latencies)).toBeLessThan(BOUND_MS + SLACK_MS);
     } finally {
       await postgresService.start();
