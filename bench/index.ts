@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 // node:util's parseArgs: a few flags do not earn a dependency, and `strict` refuses typos.
 const usage = `usage: npm run bench [-- [--quick] [--json] [--alg RS256,ES256,EdDSA|all] [--scenario NAME,…] [--tool wrk|autocannon]]
        npm run bench -- --soak [--soak-minutes N] [--json]
+       npm run bench -- --import N [--json]   (tessera users import of N bcrypt users)
 scenarios: healthz, jose, exchange-token, exchange-jwt, verify, login, storm (default: all); algorithms: default RS256,ES256`;
 const options = {
   soak: { type: "boolean" },
@@ -12,6 +13,7 @@ const options = {
   alg: { type: "string", multiple: true },
   scenario: { type: "string", multiple: true },
   tool: { type: "string" },
+  import: { type: "string" },
 } as const;
 let values: ReturnType<typeof parseArgs<{ options: typeof options }>>["values"];
 try {
@@ -36,7 +38,14 @@ function names<T extends string>(flag: string, given: string[] | undefined, allo
   return allowed.filter((name) => list.includes(name)); // in the bench's own order
 }
 
-if (values.soak) {
+if (values.import !== undefined) {
+  const users = Number(values.import);
+  if (!Number.isInteger(users) || users < 1 || users > 10_000_000) fail(`--import takes a number of users from 1 to 10,000,000, got ${values.import}`);
+  const { benchUsersImport } = await import("./users-import.js");
+  const result = await benchUsersImport({ users });
+  const where = process.env.DATABASE_URL ? "real Postgres" : "embedded PGlite";
+  console.log(values.json ? JSON.stringify({ ...result, database: where }) : `tessera users import: ${result.users} users in ${result.seconds.toFixed(1)} s (${Math.round(result.perSecond)} users/s), ${where}`);
+} else if (values.soak) {
   const benchOnly = (["quick", "alg", "scenario", "tool"] as const).filter((flag) => values[flag] !== undefined);
   if (benchOnly.length > 0) fail(`--${benchOnly.join(", --")} apply to the bench, not the soak`);
   const minutes = Number(values["soak-minutes"] ?? 10);
