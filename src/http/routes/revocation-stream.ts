@@ -67,16 +67,24 @@ type StreamDeps = Pick<DomainDeps, "store" | "clock" | "feed"> & { logger: Logge
 export function registerRevocationStream(app: OpenAPIHono<AppEnv>, deps: StreamDeps, pollMs = FEED_POLL_MS) {
   app.openapi(streamRoute, async (c) => {
     const project = c.get("project");
-    const first = await feedSince(deps, project, parseCursor(c.req.header("last-event-id") ?? c.req.query("last_event_id")));
+    let wake: (() => void) | null = null;
+    let notified = false;
+    // Subscribed before the first read: a revocation committing between that read and the stream's
+    // start must wake the stream, not wait for the next poll.
+    const unsubscribe = deps.feed.subscribe(project.projectId, () => {
+      notified = true;
+      wake?.();
+    });
+    let first: FeedBatch;
+    try {
+      first = await feedSince(deps, project, parseCursor(c.req.header("last-event-id") ?? c.req.query("last_event_id")));
+    } catch (error) {
+      unsubscribe();
+      throw error;
+    }
     c.header("Cache-Control", "no-store");
     c.header("X-Accel-Buffering", "no"); // proxies must not buffer the stream
     return streamSSE(c, async (stream) => {
-      let wake: (() => void) | null = null;
-      let notified = false;
-      const unsubscribe = deps.feed.subscribe(project.projectId, () => {
-        notified = true;
-        wake?.();
-      });
       stream.onAbort(() => {
         unsubscribe();
         wake?.();
