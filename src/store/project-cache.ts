@@ -90,8 +90,10 @@ export function cacheProjects(store: Store, options: ProjectCacheOptions): Store
     },
     async liveSecrets(projectId) {
       const entry = entryOf(projectId);
-      entry.secrets ??= store.projects.liveSecrets(projectId);
-      entry.secrets.catch(() => entries.get(projectId) === entry && entries.delete(projectId));
+      if (!entry.secrets) {
+        entry.secrets = store.projects.liveSecrets(projectId);
+        entry.secrets.catch(() => entries.get(projectId) === entry && entries.delete(projectId));
+      }
       return entry.secrets;
     },
     async touchSecret(secretId, now) {

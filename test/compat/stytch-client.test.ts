@@ -1,42 +1,21 @@
 import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
-import { createServer, type AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { decodeProtectedHeader } from "jose";
 import { pino } from "pino";
-import { Client, StytchError } from "stytch";
+import { Client } from "stytch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDeps, type Deps } from "../../src/deps.js";
 import { createProject, type CreatedProject } from "../../src/domain/projects.js";
 import { createApp } from "../../src/http/app.js";
 import { createTestEnvironment, STRONG_PASSWORD, type TestEnvironment } from "../helpers.js";
+import { freePort } from "../server-process.js";
+import { stytchErrorOf } from "./stytch-errors.js";
 
 /**
  * The official `stytch` Node client against a real listening Tessera, on the real system clock:
  * the client verifies JWTs locally against wall-clock time through the JWKS endpoint.
  */
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close((error) => (error ? reject(error) : resolve(port)));
-    });
-  });
-}
-
-/** The StytchError a call rejects with; fails the test when the call resolves or throws anything else. */
-async function stytchErrorOf(call: Promise<unknown>): Promise<StytchError> {
-  try {
-    await call;
-  } catch (error) {
-    expect(error).toBeInstanceOf(StytchError);
-    return error as StytchError;
-  }
-  throw new Error("expected the call to reject with a StytchError, but it resolved");
-}
 
 const newEmail = () => `compat-${randomBytes(6).toString("hex")}@example.com`;
 
