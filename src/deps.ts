@@ -74,7 +74,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
 
   const timeoutMs = overrides.databaseTimeoutMs ?? config.databaseTimeoutMs;
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: overrides.inMemoryDatabase ? null : config.dataDir, timeoutMs });
-  const unbounded = createPostgresStore(database.db, clock);
+  const unbounded = createPostgresStore(database.db, clock, database.sessionReads);
   const bounded = boundStore(unbounded, { deadlineMs: timeoutMs, maxPending: MAX_PENDING_DATABASE_CALLS });
   try {
     if (overrides.migrate !== false) await database.migrate();

@@ -150,7 +150,7 @@ export async function authenticateSession(
   // Only a live session's user is asked, and a refusal changes nothing (no extension, no claims).
   const authorization = input.authorizationCheck ? authorize(project, user, input.authorizationCheck) : undefined;
   const perMinute = project.settings.rateLimits.exchangesPerSessionPerMinute;
-  const verdict = await deps.limiter.consume({ name: "exchange", points: perMinute, durationSeconds: 60 }, session.sessionId);
+  const verdict = deps.limiter.consumeShared({ name: "exchange", points: perMinute, durationSeconds: 60 }, session.sessionId);
   if (!verdict.allowed) throw new TesseraError("too_many_requests", { message: "Too many exchanges for this session; retry later.", retryAfterSeconds: verdict.retryAfterSeconds });
   const now = deps.clock.now();
   const patch: Parameters<DomainDeps["store"]["sessions"]["update"]>[1] = {};

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { except } from "hono/combine";
+import type { MiddlewareHandler } from "hono";
 import { TesseraError, type ErrorType } from "../errors.js";
 import type { DomainDeps, Logger } from "../domain/ports.js";
 import type { Metrics } from "../metrics/metrics.js";
@@ -12,6 +12,7 @@ import { connectionPolicy, type DrainSignal } from "./drain.js";
 import { createErrorHandler } from "./errors.js";
 import { jsonBody } from "./json-body.js";
 import { noStore } from "./no-store.js";
+import { setResponseHeader } from "./node-io.js";
 import { requestMetrics } from "./request-metrics.js";
 import { SECURITY_HEADERS, staticHeaders } from "./static-headers.js";
 import { registerAttestRoute } from "./routes/attest.js";
@@ -47,6 +48,16 @@ const fieldErrorTypes: Record<string, ErrorType> = {
   email: "invalid_email",
 };
 
+/** The public JWKS: no project secret, and its own caching. */
+const JWKS_PATH = "/v1/sessions/jwks";
+/** hono/combine's `except` would build a router match and a middleware composition per request. */
+const exceptJwks =
+  (middleware: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> =>
+  (c, next) => {
+    const path = c.req.path;
+    return path === JWKS_PATH || path.startsWith(`${JWKS_PATH}/`) ? next() : middleware(c, next);
+  };
+
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
@@ -62,18 +73,18 @@ export function createApp(deps: AppDeps) {
   app.use(async (c, next) => {
     const requestId = `request-id-${randomUUID()}`;
     c.set("requestId", requestId);
-    c.header("X-Request-Id", requestId);
+    setResponseHeader(c, "X-Request-Id", requestId);
     const started = performance.now();
     await next();
     deps.logger.info({ request_id: requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, "request");
   });
   app.use(connectionPolicy(deps.drain));
   app.use(staticHeaders(SECURITY_HEADERS));
-  app.use("/v1/*", except("/v1/sessions/jwks/*", noStore())); // the public JWKS keeps its own caching
+  app.use("/v1/*", exceptJwks(noStore()));
   app.use("/sdk/v1/*", noStore());
   app.use(clientContext(deps.trustProxyHeader));
   // Credentials before the body: a stranger is refused without a byte of their body being read.
-  app.use("/v1/*", except("/v1/sessions/jwks/*", projectSecretAuth(deps)));
+  app.use("/v1/*", exceptJwks(projectSecretAuth(deps)));
   app.use("/v1/*", jsonBody({ maxBytes: deps.bodyLimitBytes }));
   app.use("/sdk/v1/:public_token/*", browserGuard(deps));
   app.use("/sdk/v1/*", jsonBody({ maxBytes: deps.bodyLimitBytes }));

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
-import type { Context, MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "hono";
+import { nodeRequestOf } from "./node-io.js";
 import { bodyLimit } from "hono/body-limit";
 import { TesseraError } from "../errors.js";
 import { FORBIDDEN_KEYS } from "../domain/json-objects.js";
@@ -101,12 +102,6 @@ export function jsonBody(options: { maxBytes: number }): MiddlewareHandler<AppEn
       return text;
     });
   };
-}
-
-/** @hono/node-server passes the Node request as `env.incoming`; an in-process `app.request()` has none. */
-function nodeRequestOf(c: Context): IncomingMessage | undefined {
-  const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
-  return incoming && typeof (incoming as IncomingMessage).on === "function" ? (incoming as IncomingMessage) : undefined;
 }
 
 function readLimited(incoming: IncomingMessage, maxBytes: number): Promise<string> {

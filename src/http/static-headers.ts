@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import { setResponseHeader } from "./node-io.js";
 
 /**
  * hono/secure-headers' defaults. Hono's middleware sets them after the handler, on a finished
@@ -24,7 +25,7 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
 export function staticHeaders(headers: Readonly<Record<string, string>>): MiddlewareHandler {
   const entries = Object.entries(headers);
   return async (c, next) => {
-    for (const [name, value] of entries) c.header(name, value);
+    for (const [name, value] of entries) setResponseHeader(c, name, value);
     await next();
   };
 }

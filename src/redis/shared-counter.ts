@@ -14,13 +14,14 @@ interface Window {
 }
 
 /**
- * Fixed-window counters for high-volume limits that cap abuse rather than pace single attempts (API
- * calls per project secret: 10,000 a second by default). A call is counted in process and the verdict
- * is the last shared total plus what this instance counted since; every SHARE_INTERVAL_MS the counts
- * are added to Redis in one pipelined round trip for all keys. So no request waits on Redis, and N
- * instances together can exceed a limit by what they admit in one interval. While Redis is down the
- * windows run on local counts alone (per-instance limits, never none); without Redis (the embedded
- * default) they are exact.
+ * Fixed-window counters for limits that cap volume rather than pace single attempts: API calls per
+ * project secret (10,000 a second by default) and exchanges per session (120 a minute). Lockouts and
+ * login limits, where one extra guess matters, stay exact in Redis (rate-limiter.ts). A call is counted
+ * in process and the verdict is the last shared total plus what this instance counted since; every
+ * SHARE_INTERVAL_MS the counts are added to Redis in one pipelined round trip for all keys. So no
+ * request waits on Redis, and N instances together can exceed a limit by what they admit in one
+ * interval. While Redis is down the windows run on local counts alone (per-instance limits, never
+ * none); without Redis (the embedded default) they are exact.
  */
 export function createSharedCounters(redis: Redis | null, now: () => number = Date.now) {
   const windows = new Map<string, Window>();

@@ -131,12 +131,15 @@ function rowsOf<T>(result: unknown): T[] {
   return (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as T[];
 }
 
-/** The one Store implementation, over drizzle: real Postgres in production, PGlite embedded. */
-export function createPostgresStore(db: Database, clock: Clock): Store {
+/**
+ * The one Store implementation, over drizzle: real Postgres in production, PGlite embedded.
+ * `sessionReads` serves the exchange's session lookups outside transactions (db.ts).
+ */
+export function createPostgresStore(db: Database, clock: Clock, sessionReads: Database = db): Store {
   return {
     projects: createProjectRepo(db),
     users: createUserRepo(db),
-    sessions: createSessionRepo(db),
+    sessions: createSessionRepo(db, sessionReads),
     sealedTokens: createSealedTokenRepo(db),
     trustedTokenProfiles: createTrustedTokenProfileRepo(db),
     signingKeys: createSigningKeyRepo(db),

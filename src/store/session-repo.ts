@@ -4,9 +4,9 @@ import type { Database } from "./db.js";
 import { toSession, toUser } from "./rows.js";
 import { passwords, sessions, users } from "./schema.js";
 
-export function createSessionRepo(db: Database): SessionRepo {
+export function createSessionRepo(db: Database, reads: Database = db): SessionRepo {
   const withUser = () =>
-    db
+    reads
       .select({ session: sessions, user: users, password: { passwordId: passwords.passwordId, requiresReset: passwords.requiresReset } })
       .from(sessions)
       .innerJoin(users, eq(users.userId, sessions.userId))

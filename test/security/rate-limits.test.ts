@@ -90,20 +90,28 @@ describe("security: brute force and rate limits", () => {
 
   it.runIf(REDIS_URL)("shares counters across instances through Redis", async () => {
     const a = await createTestServer({ settings: { rateLimits: { exchangesPerSessionPerMinute: 2 } } });
+    const { Redis } = await import("ioredis");
+    const client = new Redis(REDIS_URL!);
     try {
       const user = await signUp(a);
-      // a second limiter on the same Redis (another instance) sees the same counter
+      // a second limiter on the same Redis (another instance) uses up the session's whole budget
       const { createRateLimiter } = await import("../../src/redis/rate-limiter.js");
-      const { Redis } = await import("ioredis");
-      const client = new Redis(REDIS_URL!);
-      await new Promise((resolve) => client.once("ready", resolve)); // before that, the insurance limiter would count
+      const { SHARE_INTERVAL_MS } = await import("../../src/redis/shared-counter.js");
       const other = createRateLimiter(client);
       const rule = { name: "exchange", points: 2, durationSeconds: 60 };
-      expect((await other.consume(rule, user.session.session_id)).allowed).toBe(true);
+      expect(other.consumeShared(rule, user.session.session_id).allowed).toBe(true);
+      expect(other.consumeShared(rule, user.session.session_id).allowed).toBe(true);
+      const settle = () => new Promise((resolve) => setTimeout(resolve, SHARE_INTERVAL_MS * 4));
+      await settle(); // the other instance has shared its count
+      // `a` has not shared yet, so it admits within one interval (the documented overshoot)…
       expect((await a.call("POST", "/v1/sessions/authenticate", { session_token: user.session_token })).status).toBe(200);
-      expect((await a.call("POST", "/v1/sessions/authenticate", { session_token: user.session_token })).status).toBe(429);
-      client.disconnect();
+      await settle();
+      // …and once it has, it refuses: alone, it would still have one exchange of its budget left.
+      const refused = await a.call("POST", "/v1/sessions/authenticate", { session_token: user.session_token });
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
     } finally {
+      client.disconnect();
       await a.close();
     }
   });
