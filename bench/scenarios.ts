@@ -3,6 +3,7 @@ import type { CryptoJob, JoseResult, VerifyResult } from "./crypto-child.js";
 import type { LoadRun, LoadSpec, LoadTool } from "./load/tool.js";
 import { jwtPayload, PASSWORD, SESSION_DURATION_MINUTES } from "./seed.js";
 import { measured, type Measured } from "./stats.js";
+import { defaultHashConcurrency } from "../src/config.js";
 
 export type Alg = "RS256" | "ES256" | "EdDSA";
 
@@ -18,8 +19,8 @@ export interface Timing {
 }
 
 export const CONNECTIONS = 32;
-/** The default hashing cap (PASSWORD_HASH_CONCURRENCY): logins that never queue, so the latency is one login's. */
-export const LOGIN_CONNECTIONS = 2;
+/** The default hashing cap (PASSWORD_HASH_CONCURRENCY) on this machine: logins that never queue, so the latency is one login's. */
+export const LOGIN_CONNECTIONS = defaultHashConcurrency();
 export const STORM_CONNECTIONS = 64;
 /** The storm builds up this long before the exchange is measured in it. */
 const STORM_LEAD_SECONDS = 1;

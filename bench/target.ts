@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { runProgram } from "./child.js";
 import { createScratchDatabase } from "./shared/database.js";
 import { freePort, root, spawnInstance, stopInstance, waitReady, type Instance } from "./shared/instances.js";
+import { defaultHashConcurrency } from "../src/config.js";
 
 /** The server under test: `node bin/tessera.cjs serve` as an operator runs it, and the CLI next to it. */
 export interface Target {
@@ -97,7 +98,7 @@ export async function startTarget(scratchDir: string, cleanups: Cleanups, signal
     storage: database
       ? `real services: Postgres (fresh database ${database.name}, dropped afterwards) and Redis (${redisHost})`
       : "embedded default: PGlite in a scratch DATA_DIR, in-process rate limits and revocation feed (set DATABASE_URL and REDIS_URL for the real services)",
-    runtime: `NODE_ENV=${env.NODE_ENV} LOG_LEVEL=${env.LOG_LEVEL}, defaults otherwise (PASSWORD_HASH_CONCURRENCY=2)`,
+    runtime: `NODE_ENV=${env.NODE_ENV} LOG_LEVEL=${env.LOG_LEVEL}, defaults otherwise (PASSWORD_HASH_CONCURRENCY=${defaultHashConcurrency()})`,
     async cli(args) {
       const stdout = await runProgram(process.execPath, [join(root, "bin/tessera.cjs"), ...args, "--json"], { env: cliEnv, signal, timeoutMs: 60_000 });
       return JSON.parse(stdout);

@@ -6,6 +6,7 @@
 "use strict";
 // `.env` in the working folder, if any (the repo ships .env.example); the real environment wins.
 if (require("node:fs").existsSync(".env")) process.loadEnvFile(".env");
+// 2 is the most the default hashing cap can be (config.ts, defaultHashConcurrency): never too small a pool.
 const hashing = Number(process.env.PASSWORD_HASH_CONCURRENCY ?? 2);
 process.env.UV_THREADPOOL_SIZE ??= String((Number.isInteger(hashing) && hashing > 0 ? hashing : 2) + 4);
 // dist/ is built once, at install (`npm install` runs `prepare`), not at every start.

@@ -142,6 +142,12 @@ function readUrl(env: Env, problems: Problems, variable: string, protocols: stri
   return undefined;
 }
 
+/**
+ * argon2 at m=19 MiB keeps a core busy for each hash: two at once on a 2-core machine leave the
+ * exchange no core during a login flood. So the default leaves one core free, and caps at 2.
+ */
+export const defaultHashConcurrency = (cores = availableParallelism()) => Math.max(1, Math.min(2, cores - 1));
+
 export function loadConfig(env: Env): Config {
   const problems: Problems = [];
   const nodeEnv = read(env, problems, "NODE_ENV", z.enum(["development", "production", "test"]), "development");
@@ -175,7 +181,7 @@ export function loadConfig(env: Env): Config {
     masterKeys: masterKeys ? Object.freeze(masterKeys) : undefined,
     logLevel: read(env, problems, "LOG_LEVEL", z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]), "info"),
     bodyLimitBytes: read(env, problems, "BODY_LIMIT_BYTES", intIn(1024, 10 * 1024 * 1024), 64 * 1024),
-    passwordHashConcurrency: read(env, problems, "PASSWORD_HASH_CONCURRENCY", intIn(1, 64), 2),
+    passwordHashConcurrency: read(env, problems, "PASSWORD_HASH_CONCURRENCY", intIn(1, 64), defaultHashConcurrency()),
     passwordHashQueueLimit: read(env, problems, "PASSWORD_HASH_QUEUE_LIMIT", intIn(0, 100_000), 256),
     shutdownTimeoutMs: read(env, problems, "SHUTDOWN_TIMEOUT_MS", intIn(0, 600_000), 10_000),
     requestTimeoutMs,

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../src/config.js";
+import { ConfigError, defaultHashConcurrency, loadConfig } from "../src/config.js";
 
 type Env = Record<string, string | undefined>;
 
@@ -32,7 +32,7 @@ describe("loadConfig", () => {
       masterKeys: undefined,
       logLevel: "info",
       bodyLimitBytes: 64 * 1024,
-      passwordHashConcurrency: 2,
+      passwordHashConcurrency: defaultHashConcurrency(),
       passwordHashQueueLimit: 256,
       shutdownTimeoutMs: 10_000,
       databaseTimeoutMs: 2_000,
@@ -61,6 +61,11 @@ describe("loadConfig", () => {
     for (const bad of ["short", "has a space in it, sixteen+", "x".repeat(1025)]) {
       expect(() => loadConfig({ METRICS_TOKEN: bad })).toThrow(/^METRICS_TOKEN: /);
     }
+  });
+
+  it("hashes at most cores − 1 passwords at once by default (at least 1, at most 2), so a login flood leaves the exchange a core", () => {
+    expect([1, 2, 3, 4, 64].map((cores) => defaultHashConcurrency(cores))).toEqual([1, 1, 2, 2, 2]);
+    expect(loadConfig({}).passwordHashConcurrency).toBe(defaultHashConcurrency(availableParallelism()));
   });
 
   describe("WEB_CONCURRENCY", () => {
