@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DatabaseUnavailableError } from "../../src/domain/store-errors.js";
 import { createTestServer, signUp, type TestServer } from "../helpers.js";
 import { sseReader } from "../sse-reader.js";
 
@@ -54,6 +55,28 @@ describe("revocation feed: GET /v1/sessions/revocations/stream", () => {
     expect(first.id).toBe(changed.id); // nothing at or before Last-Event-ID again
     expect((await resumed.next()).event).toBe("ready");
     await resumed.close();
+  });
+
+  it("keeps the stream open when a read fails during the replay, and goes on once the database answers", async () => {
+    const early = await signUp(server);
+    await server.call("POST", "/v1/sessions/revoke", { session_id: early.session.session_id });
+    const events = server.deps.store.events;
+    const feedSince = events.feedSince;
+    let reads = 0;
+    events.feedSince = (...args) => (++reads === 2 ? Promise.reject(new DatabaseUnavailableError("the database did not answer within 2000 ms")) : feedSince(...args));
+    try {
+      const stream = await open();
+      const replayed: string[] = [];
+      for (let message = await stream.next(); message.event !== "ready"; message = await stream.next()) replayed.push(JSON.parse(message.data).session_id);
+      expect(replayed).toContain(early.session.session_id); // the first read; the second failed, and the stream read again
+      expect(reads).toBeGreaterThanOrEqual(3);
+      const live = await signUp(server);
+      await server.call("POST", "/v1/sessions/revoke", { session_id: live.session.session_id });
+      expect(JSON.parse((await stream.next()).data).session_id).toBe(live.session.session_id);
+      await stream.close();
+    } finally {
+      events.feedSince = feedSince;
+    }
   });
 
   it("carries every session of a deleted user, of a password reset, and of revoke-by-user_id", async () => {

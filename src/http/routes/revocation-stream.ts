@@ -12,6 +12,8 @@ import { errorContent, secured } from "./route-kit.js";
 export const FEED_POLL_MS = 5_000;
 /** Committed events waiting behind an older open transaction are re-read this soon. */
 const SETTLE_RETRY_MS = 50;
+/** After a failed read (the database slow or away) the stream stays open and reads again this soon. */
+const FAILED_READ_RETRY_MS = 1_000;
 const KEEPALIVE_MS = 15_000;
 /** Sent when the server drains: EventSource clients reconnect (to another instance) after this long. */
 export const DRAIN_RETRY_MS = 1_000;
@@ -104,24 +106,18 @@ export function registerRevocationStream(app: OpenAPIHono<AppEnv>, deps: StreamD
       try {
         let state = await writeAll(stream, deps, project, first);
         // `ready` promises the replay is complete: wait out transactions that still hold events back.
-        while (state.pending && !ended()) {
-          await sleep(SETTLE_RETRY_MS);
-          state = await writeAll(stream, deps, project, await feedSince(deps, project, state.cursor));
+        while ((state.pending || state.failed) && !ended()) {
+          await sleep(state.failed ? FAILED_READ_RETRY_MS : SETTLE_RETRY_MS);
+          state = await writeAll(stream, deps, project, { events: [], cursor: state.cursor, pending: true });
         }
         await stream.writeSSE({ event: "ready", data: JSON.stringify({ jwt_lifetime_seconds: project.settings.jwtLifetimeSeconds, poll_ms: pollMs }) });
         let quietSince = Date.now();
         while (!ended()) {
-          if (!notified) await sleep(state.pending ? SETTLE_RETRY_MS : pollMs);
+          if (!notified) await sleep(state.pending && !state.failed ? SETTLE_RETRY_MS : pollMs); // live, a failed read waits for the poll
           if (ended()) break;
           notified = false;
           const before = state.cursor;
-          try {
-            state = await writeAll(stream, deps, project, await feedSince(deps, project, state.cursor));
-          } catch (error) {
-            // The database is away: keep the stream, retry at the next poll. The verifier's deny-list holds meanwhile.
-            deps.logger.warn({ err: error, project_id: project.projectId }, "revocation stream read failed; retrying");
-            continue;
-          }
+          state = await writeAll(stream, deps, project, { events: [], cursor: state.cursor, pending: true });
           if (state.cursor !== before) quietSince = Date.now();
           else if (Date.now() - quietSince >= KEEPALIVE_MS) {
             await stream.write(": keepalive\n\n");
@@ -137,11 +133,24 @@ export function registerRevocationStream(app: OpenAPIHono<AppEnv>, deps: StreamD
   });
 }
 
-/** Writes a batch and every batch that follows it at once; returns where to resume and whether rows wait. */
-async function writeAll(stream: SSEStreamingApi, deps: StreamDeps, project: Project, batch: FeedBatch): Promise<{ cursor: FeedCursor | null; pending: boolean }> {
+/**
+ * Writes a batch and every batch that follows it at once; returns where to resume and whether rows
+ * wait. A batch with no events and `pending` only says "read from `cursor`". A failed read ends the
+ * run with `failed` and the stream stays open (the caller reads again): before this, a read that timed
+ * out during the replay ended the stream, and a subscriber that did not reconnect lost every later event.
+ * The verifier's deny-list holds meanwhile.
+ */
+async function writeAll(stream: SSEStreamingApi, deps: StreamDeps, project: Project, batch: FeedBatch): Promise<{ cursor: FeedCursor | null; pending: boolean; failed: boolean }> {
   for (;;) {
     for (const event of batch.events) await stream.writeSSE({ id: event.id, event: event.type, data: JSON.stringify(wire(event)) });
-    if (batch.events.length === 0 || stream.aborted) return { cursor: batch.cursor, pending: batch.pending };
-    batch = await feedSince(deps, project, batch.cursor);
+    if ((batch.events.length === 0 && !batch.pending) || stream.aborted) return { cursor: batch.cursor, pending: batch.pending, failed: false };
+    try {
+      const next = await feedSince(deps, project, batch.cursor);
+      if (next.events.length === 0) return { cursor: next.cursor, pending: next.pending, failed: false };
+      batch = next;
+    } catch (error) {
+      deps.logger.warn({ err: error, project_id: project.projectId }, "revocation stream read failed; retrying");
+      return { cursor: batch.cursor, pending: batch.pending, failed: true };
+    }
   }
 }
