@@ -21,15 +21,17 @@ export const CLI_DATABASE_TIMEOUT_MS = 60_000;
  * the server announced in DATA_DIR), so every verb works while the embedded server holds its
  * database; else in-process, straight on the database.
  */
-async function withManagement<T>(config: Config, work: (management: Management) => Promise<T>): Promise<T> {
+async function withManagement<T>(config: Config, json: boolean, work: (management: Management) => Promise<T>): Promise<T> {
   const url = config.adminUrl ?? runningServerAdminUrl(config.dataDir);
   if (url) {
     const adminKey = adminKeyFor(config, { create: false });
     if (!adminKey) throw new UsageError(`a server is running (${url}) but no admin key was found: set TESSERA_ADMIN_KEY, or run the CLI with the server's DATA_DIR`);
     return work(createRemoteManagement({ url, adminKey }));
   }
-  // Commands log to stderr, so stdout stays parseable.
-  const deps = await createDeps(config, { logger: createLogger({ level: "warn", destination: pino.destination(2) }), databaseTimeoutMs: CLI_DATABASE_TIMEOUT_MS });
+  // Commands log to stderr, so stdout stays parseable. Under --json, stderr holds only the error
+  // document: a warning line before it (a slow Redis subscription, say) broke every JSON reader.
+  const logger = createLogger({ level: json ? "silent" : "warn", destination: pino.destination(2) });
+  const deps = await createDeps(config, { logger, databaseTimeoutMs: CLI_DATABASE_TIMEOUT_MS });
   try {
     return await work(createLocalManagement(deps, "cli"));
   } finally {
@@ -84,7 +86,7 @@ export function registerManagementCommands(program: Command, config: () => Confi
   const json = () => new Option("--json", "print one JSON document (errors too, on stderr)");
   const projectOption = () => new Option("--project <project_id>", "the project").makeOptionMandatory();
   const run = <O extends { json?: boolean }>(action: (management: Management, opts: O) => Promise<{ data: unknown; human: string }>) => async (opts: O) => {
-    const { data, human } = await withManagement(config(), (management) => action(management, opts));
+    const { data, human } = await withManagement(config(), !!opts.json, (management) => action(management, opts));
     output(!!opts.json, data, human);
   };
   const lines = (record: object) => Object.entries(record).map(([k, v]) => `${k.padEnd(13)} ${typeof v === "object" ? JSON.stringify(v) : v}`).join("\n");
