@@ -1,9 +1,10 @@
 import { decodeProtectedHeader, type JWTPayload } from "jose";
 
 /**
- * The RFC 8725 rules `tessera/verify` applies to a session JWT, each in one place. jose verifies the
- * signature (`compactVerify` with the key the JWKS pins to the header's kid and alg); these are the
- * rules around it: what may be parsed at all, which headers a token may carry, and the claims.
+ * The RFC 8725 rules `tessera/verify` applies to a session JWT, each in one place, whichever path
+ * checks the signature (signature.ts: node:crypto or jose, with the key the JWKS pins to the header's
+ * kid and alg). These are the rules around it: what may be parsed at all, which headers a token may
+ * carry, and the claims.
  */
 
 const MAX_JWT_BYTES = 8 * 1024;
@@ -18,7 +19,7 @@ const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
- * RFC 8725 §3.4: cap the size before parsing anything; then three base64url segments, no padding or
+ * Cap the size before parsing anything; then three base64url segments, no padding or
  * whitespace, each the canonical encoding of its bytes. Decoders ignore a last character's unused
  * bits, so one token would otherwise have many spellings. With the alphabet checked, canonical means:
  * a length some byte count encodes to, and zero unused bits in the last character. O(1) per segment.
@@ -65,7 +66,7 @@ export function checkedHeader(jwt: string): CheckedHeader | null {
   return Object.freeze({ alg, kid });
 }
 
-/** The verified payload bytes as a claims object, or null (RFC 7519 §7.2: a JSON object, UTF-8). */
+/** The verified payload bytes as a claims object, or null (RFC 7519 §7.2: a JSON object; RFC 8725 §3.7: UTF-8). */
 export function claimsOf(payload: Uint8Array): JWTPayload | null {
   let claims: unknown;
   try {
