@@ -1,5 +1,7 @@
-import { errors as joseErrors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from "jose";
+import { errors as joseErrors, type JWTPayload } from "jose";
 import { createJwksCache } from "./jwks-cache.js";
+import { checkedHeader, claimsOf, claimsVerdict, isCanonicalCompactJws } from "./jwt-rules.js";
+import { createSignatureCheck } from "./signature.js";
 import { TesseraVerifyError } from "./errors.js";
 import { startFeed } from "./feed-client.js";
 import { createPolicyCache } from "./policy-cache.js";
@@ -10,11 +12,8 @@ export type { AuthorizationCheck, RbacPolicy } from "./rbac-policy.js";
 
 const SESSION_CLAIM = "https://stytch.com/session";
 const REGISTERED_CLAIMS = new Set(["iss", "sub", "aud", "exp", "nbf", "iat", "jti", SESSION_CLAIM]);
-const MAX_JWT_BYTES = 8 * 1024;
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-const FORBIDDEN_HEADERS = ["jku", "x5u", "jwk", "x5c", "crit", "b64"];
-const ALGORITHMS = ["RS256", "ES256", "EdDSA"];
 const SKEW_SECONDS = 60;
+const PRUNE_EVERY_MS = 1000;
 
 export interface VerifierOptions {
   /** Tessera's base URL, e.g. https://auth.example.com */
@@ -130,50 +129,46 @@ export function createVerifier(options: VerifierOptions): Verifier {
     : null;
 
   /** Without a live feed for longer than a JWT lives, a local "yes" could miss a revocation: ask the server. */
-  const localTrusted = () => !feedWanted || (feedReadyAt !== null && (feedDownSince === null || now().getTime() - feedDownSince <= jwtLifetimeSeconds * 1000));
+  const localTrusted = (nowMs: number) => !feedWanted || (feedReadyAt !== null && (feedDownSince === null || nowMs - feedDownSince <= jwtLifetimeSeconds * 1000));
 
-  const verifyLocally = async (jwt: string, opts: AuthenticateOptions): Promise<{ payload: JWTPayload } | Refusal> => {
+  const verifySignature = createSignatureCheck();
+
+  /**
+   * The header's rules first (nothing is fetched for a token we could not have signed), then
+   * the signature with the key the JWKS pins to that kid and alg (signature.ts), then the claims. Keys
+   * are resolved once per key set (KeyCache), not per call.
+   */
+  const verifyLocally = async (jwt: string, opts: AuthenticateOptions, nowMs: number): Promise<{ payload: JWTPayload } | Refusal> => {
     if (!isCanonicalCompactJws(jwt)) return "invalid";
-    const tolerance = opts.clockToleranceSeconds ?? 0;
-    const current = now();
-    let payload: JWTPayload;
-    let header: JWTHeaderParameters;
+    const header = checkedHeader(jwt);
+    if (!header) return "invalid";
+    let key: CryptoKey;
     try {
-      ({ payload, protectedHeader: header } = await jwtVerify(jwt, jwks, {
-        algorithms: ALGORITHMS, // the JWKS pins each kid to its own alg; jose matches both
-        issuer: issuers,
-        audience: options.projectId,
-        requiredClaims: ["exp", "iat", "nbf", "sub", "aud", "iss"],
-        clockTolerance: tolerance,
-        currentDate: current,
-        typ: "JWT",
-      }));
+      key = await jwks.key(header);
     } catch (error) {
-      if (error instanceof joseErrors.JWTExpired) return "expired";
-      if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === "iss") return "wrong_issuer";
       // Not a verdict on the token: the keys could not be had (first fetch failed). Never a false accept.
       if (!(error instanceof joseErrors.JOSEError)) throw new TesseraVerifyError("server_unavailable", "Could not fetch the JWKS.", { cause: error });
       return "invalid";
     }
-    // jose never fetches jku/x5u or trusts an embedded jwk, but a token that carries them is not ours.
-    if (typeof header.kid !== "string" || FORBIDDEN_HEADERS.some((h) => h in header)) return "invalid";
-    const nowSeconds = current.getTime() / 1000;
-    // jose checks iat against the future only when maxTokenAge is set; a JWT from the future is forged or skewed.
-    if (payload.iat! > nowSeconds + tolerance) return "invalid";
+    const verified = await verifySignature(jwt, key, header.alg);
+    if (!verified) return "invalid";
+    const payload = claimsOf(verified);
+    if (!payload) return "invalid";
+    const verdict = claimsVerdict(payload, { issuers, audience: options.projectId, nowMs, toleranceSeconds: opts.clockToleranceSeconds ?? 0 });
+    if (verdict !== "ok") return verdict;
     const claim = payload[SESSION_CLAIM] as { id?: unknown } | undefined;
     if (typeof claim?.id !== "string") return "invalid";
     const maxAge = opts.maxTokenAgeSeconds;
-    if (maxAge !== undefined && nowSeconds - payload.iat! >= maxAge) return "too_old";
+    if (maxAge !== undefined && nowMs / 1000 - payload.iat! >= maxAge) return "too_old";
     const changed = userNotBefore.get(payload.sub!);
     // iat is whole seconds, so a JWT of the change's own second may predate it: too old unless minted in a
     // later second. One minted in that second after the change is exchanged once more: the safe side.
-    if (changed && changed.until > current.getTime() && payload.iat! <= changed.notBefore) return "too_old";
+    if (changed && changed.until > nowMs && payload.iat! <= changed.notBefore) return "too_old";
     return { payload };
   };
 
   /** A locally verified session, or a refusal; null when no fresh policy can be had (the server decides). */
-  const authorizeLocally = async (local: AuthenticatedSession, check: AuthorizationCheck | undefined): Promise<AuthenticatedSession | null> => {
-    if (!check) return local;
+  const authorizeLocally = async (local: AuthenticatedSession, check: AuthorizationCheck): Promise<AuthenticatedSession | null> => {
     const policy = await policies!.get();
     if (!policy) return null;
     if (grantingRoles(policy, local.session.roles ?? [], check).length > 0) return local;
@@ -205,8 +200,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
     throw new TesseraVerifyError("server_unavailable", `The session server answered ${response.status}.`);
   };
 
-  const prune = () => {
-    const t = now().getTime();
+  /** Memory only: lookups compare `until` themselves, so sweeping once a second (not per call) changes no answer. */
+  let prunedAt = -Infinity;
+  const prune = (t: number) => {
+    if (t >= prunedAt && t - prunedAt < PRUNE_EVERY_MS) return;
+    prunedAt = t;
     for (const [id, until] of revoked) if (until <= t) revoked.delete(id);
     for (const [id, entry] of userNotBefore) if (entry.until <= t) userNotBefore.delete(id);
   };
@@ -219,18 +217,23 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const check = opts.authorizationCheck;
       if (check !== undefined && !isCheck(check)) throw new TypeError("authorizationCheck must be { resource_id, action } with non-empty strings");
       if (check && !authorization) throw new TypeError("authorizationCheck needs a verifier with the project secret: the policy is fetched with it");
-      prune();
-      const result = opts.maxTokenAgeSeconds === 0 ? "too_old" : await verifyLocally(jwt, opts);
+      const tolerance = opts.clockToleranceSeconds;
+      if (tolerance !== undefined && !(tolerance >= 0 && tolerance < Infinity)) throw new TypeError("clockToleranceSeconds must be a finite number ≥ 0");
+      const nowMs = now().getTime();
+      prune(nowMs);
+      const result = opts.maxTokenAgeSeconds === 0 ? "too_old" : await verifyLocally(jwt, opts, nowMs);
       if (result === "invalid") throw new TesseraVerifyError("jwt_invalid", "The JWT did not verify.");
       if (result === "wrong_issuer") {
         // The one refusal with a likely configuration cause: say it, so it is not mistaken for a forgery.
         throw new TesseraVerifyError("jwt_invalid", `The JWT's iss is not one this verifier accepts (${issuers.join(", ")}): check the project's issuerFormat and that \`url\` is the server's PUBLIC_URL exactly.`);
       }
       if (typeof result === "object") {
-        const sessionId = (result.payload[SESSION_CLAIM] as { id: string }).id;
-        if (revoked.has(sessionId)) throw new TesseraVerifyError("session_revoked", "The session was revoked.");
-        if (localTrusted()) {
-          const decided = await authorizeLocally(fromPayload(result.payload, jwt), check);
+        const revokedUntil = revoked.get((result.payload[SESSION_CLAIM] as { id: string }).id);
+        if (revokedUntil !== undefined && revokedUntil > nowMs) throw new TesseraVerifyError("session_revoked", "The session was revoked.");
+        if (localTrusted(nowMs)) {
+          const local = fromPayload(result.payload, jwt);
+          if (!check) return local;
+          const decided = await authorizeLocally(local, check);
           if (decided) return decided;
         }
       }
@@ -242,7 +245,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     },
     ready: () => readyPromise,
     get localVerificationTrusted() {
-      return localTrusted();
+      return localTrusted(now().getTime());
     },
     close() {
       feed?.stop();
@@ -254,27 +257,11 @@ function refusedCheck(check: AuthorizationCheck): TesseraVerifyError {
   return new TesseraVerifyError("invalid_permissions", `The session's roles do not grant "${check.action}" on "${check.resource_id}".`);
 }
 
-const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/**
- * Decoders ignore a last character's unused bits; only the canonical spelling of each segment is
- * accepted. The alphabet is already checked (COMPACT_JWS), so canonical means: a length some byte
- * count encodes to, and zero unused bits in the last character. O(1) per segment, no decoding.
- */
-function isCanonicalCompactJws(jwt: string): boolean {
-  if (jwt.length > MAX_JWT_BYTES || !COMPACT_JWS.test(jwt)) return false;
-  return jwt.split(".").every((segment) => {
-    const tail = segment.length % 4;
-    if (tail === 0) return true;
-    if (tail === 1) return false;
-    const unusedBits = tail === 2 ? 0b1111 : 0b11;
-    return (BASE64URL.indexOf(segment[segment.length - 1]!) & unusedBits) === 0;
-  });
-}
-
 function fromPayload(payload: JWTPayload, jwt: string): AuthenticatedSession {
   const claim = payload[SESSION_CLAIM] as Omit<SessionInfo, "session_id" | "user_id" | "custom_claims"> & { id: string };
-  const custom_claims = Object.fromEntries(Object.entries(payload).filter(([key]) => !REGISTERED_CLAIMS.has(key)));
+  const keys = Object.keys(payload);
+  // Most sessions carry none; fromEntries (not assignment) keeps a claim named __proto__ an own property.
+  const custom_claims = keys.every((key) => REGISTERED_CLAIMS.has(key)) ? {} : Object.fromEntries(keys.filter((key) => !REGISTERED_CLAIMS.has(key)).map((key) => [key, payload[key]]));
   const { id, ...rest } = claim;
   return { session: { ...rest, session_id: id, user_id: payload.sub!, custom_claims }, user_id: payload.sub!, custom_claims, session_jwt: jwt, verified_by: "local" };
 }

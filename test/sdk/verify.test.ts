@@ -1,6 +1,7 @@
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createVerifier, TesseraVerifyError, type Verifier, type VerifierOptions } from "../../src/sdk/verify.js";
+import { createLocalManagement } from "../../src/management/local.js";
 import { createListeningTestServer, signUp, type TestServer } from "../helpers.js";
 
 /** Counts calls per path, so tests can prove a verification made no server call. */
@@ -72,6 +73,33 @@ describe("tessera/verify", () => {
     await verifier.authenticateJwt(login.session_jwt);
     expect(counter.calls.filter((p) => p.includes("/jwks/"))).toHaveLength(1); // the JWKS is cached
     expect(counter.exchanges()).toBe(0);
+  });
+
+  it("keeps one JWKS copy for all its keys, fetches a rotated-in kid after the cooldown, and forgets keys the JWKS dropped", async () => {
+    const before = await signUp(server);
+    const counter = countingFetch();
+    const verifier = make({ fetch: counter.fetch });
+    const jwksFetches = () => counter.calls.filter((p) => p.includes("/jwks/")).length;
+    for (let i = 0; i < 3; i++) expect((await verifier.authenticateJwt(before.session_jwt)).verified_by).toBe("local");
+    expect(jwksFetches()).toBe(1);
+
+    await createLocalManagement(server.deps, "admin-api").rotateKeys(server.project.project.projectId, { now: true });
+    const after = await signUp(server);
+    expect(await code(verifier.authenticateJwt(after.session_jwt))).toBe("jwt_invalid"); // unknown kid within the 5 s cooldown
+    expect(jwksFetches()).toBe(1);
+    server.clock.advance(5_000);
+    expect((await verifier.authenticateJwt(after.session_jwt)).verified_by).toBe("local");
+    expect(jwksFetches()).toBe(2);
+    // the old key was retired with the rotation: the new copy no longer has it, and neither does the verifier
+    expect(await code(verifier.authenticateJwt(before.session_jwt))).toBe("jwt_invalid");
+  });
+
+  it("refuses a clockToleranceSeconds that is not a finite number ≥ 0 (a programmer error)", async () => {
+    const login = await signUp(server);
+    for (const clockToleranceSeconds of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      await expect(make().authenticateJwt(login.session_jwt, { clockToleranceSeconds })).rejects.toThrow(TypeError);
+    }
+    expect((await make().authenticateJwt(login.session_jwt, { clockToleranceSeconds: 5 })).verified_by).toBe("local");
   });
 
   it("applies maxTokenAgeSeconds with Stytch's semantics: age ≥ limit is too old, 0 always asks", async () => {
