@@ -1,20 +1,13 @@
 import { generateKeyPairSync, sign } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createVerifier, TesseraVerifyError, type Verifier, type VerifierOptions } from "../../src/sdk/verify.js";
+import { createVerifier, type Verifier, type VerifierOptions } from "../../src/sdk/verify.js";
 import { createListeningTestServer, signUp, type TestServer } from "../helpers.js";
+import { verifyOutcome } from "./verify-outcome.js";
 
 const b64 = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-const outcome = async (promise: Promise<unknown>) => {
-  try {
-    await promise;
-    return "accepted";
-  } catch (error) {
-    if (error instanceof TesseraVerifyError) return error.code;
-    throw error;
-  }
-};
+const outcome = verifyOutcome;
 
 type GetBuiltinModule = (id: string) => unknown;
 const runtime = process as unknown as { getBuiltinModule?: GetBuiltinModule };

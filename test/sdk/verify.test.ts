@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createVerifier, TesseraVerifyError, type Verifier, type VerifierOptions } from "../../src/sdk/verify.js";
 import { createLocalManagement } from "../../src/management/local.js";
 import { createListeningTestServer, signUp, type TestServer } from "../helpers.js";
+import { verifyOutcome } from "./verify-outcome.js";
 
 /** Counts calls per path, so tests can prove a verification made no server call. */
 function countingFetch() {
@@ -22,15 +23,7 @@ const waitUntil = async (condition: () => Promise<boolean> | boolean, ms = 3000)
   }
 };
 
-const code = async (promise: Promise<unknown>) => {
-  try {
-    await promise;
-    return "accepted";
-  } catch (error) {
-    if (error instanceof TesseraVerifyError) return error.code;
-    throw error;
-  }
-};
+const code = verifyOutcome;
 
 describe("tessera/verify", () => {
   let server: TestServer & { baseUrl: string };
