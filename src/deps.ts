@@ -147,7 +147,7 @@ export async function prepareCluster(config: Config, logger: PinoLogger): Promis
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeoutMs: JOB_DATABASE_TIMEOUT_MS });
   try {
     await database.migrate();
-    await assertMasterKeyOpensKeys(createPostgresStore(database.db, systemClock), vault);
+    await assertMasterKeyOpensKeys(createPostgresStore(database.db, systemClock, database.sessionReads), vault);
   } finally {
     await database.close();
   }

@@ -15,15 +15,22 @@ import * as schema from "./schema.js";
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 
+/**
+ * Runs one parameterised statement, prepared once per connection, and answers its rows as arrays in
+ * select order, with the driver's own type parsing (timestamptz as Date, jsonb parsed).
+ */
+export type RowQuery = (text: string, params: readonly unknown[]) => Promise<unknown[][]>;
+
 export interface DatabaseHandle {
   db: Database;
   /**
-   * The exchange's session reads: on Postgres a pool of its own, small so that concurrent reads are
-   * pipelined on few connections (postgres.js sends a query on a busy connection when none is idle):
-   * fewer writes, wakeups and backends per read. Apart from `db`, so a long transaction or a slow
-   * search never holds a connection those reads wait for. PGlite has one connection: `db` itself.
+   * The exchange's session reads, without drizzle (store/session-repo.ts). On Postgres a pool of its
+   * own, small so that concurrent reads are pipelined on few connections (postgres.js sends a query
+   * on a busy connection when none is idle): fewer writes, wakeups and backends per read. Apart from
+   * `db`, so a long transaction or a slow search never holds a connection those reads wait for.
+   * PGlite has one connection, shared with `db`.
    */
-  sessionReads: Database;
+  sessionReads: RowQuery;
   kind: "postgres" | "pglite";
   /** Applies pending migrations; safe to run on every start and from several processes at once. */
   migrate(): Promise<void>;
@@ -68,7 +75,8 @@ function openPostgres(url: string, poolSize: number, timeoutMs: number): Databas
   const readClient = open(SESSION_READ_POOL_SIZE);
   return {
     db: drizzlePostgres(client, { schema }) as unknown as Database,
-    sessionReads: drizzlePostgres(readClient, { schema }) as unknown as Database,
+    // Never wrapped in drizzle, which would swap the client's timestamp parsers for its own.
+    sessionReads: (text, params) => readClient.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true }).values(),
     kind: "postgres",
     async migrate() {
       // One connection holds the lock for the whole run, so concurrent starts apply migrations once.
@@ -112,7 +120,7 @@ async function openPglite(dataDir: string | null): Promise<DatabaseHandle> {
   const db = drizzlePglite(client, { schema });
   return {
     db: db as unknown as Database,
-    sessionReads: db as unknown as Database,
+    sessionReads: async (text, params) => (await client.query<unknown[]>(text, params as unknown[], { rowMode: "array" })).rows,
     kind: "pglite",
     migrate: () => migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER }),
     close: async () => {

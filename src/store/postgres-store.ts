@@ -1,7 +1,7 @@
 import { and, count, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Clock, FeedRow, ProjectRepo, SigningKeyRepo, Store } from "../domain/ports.js";
 import type { AuditEvent } from "../domain/types.js";
-import { pingDatabase, type Database } from "./db.js";
+import { pingDatabase, type Database, type RowQuery } from "./db.js";
 import { toProject, toSigningKey } from "./rows.js";
 import { events, projects, projectSecrets, publicTokens, signingKeys } from "./schema.js";
 import { createSealedTokenRepo } from "./sealed-token-repo.js";
@@ -132,10 +132,17 @@ function rowsOf<T>(result: unknown): T[] {
 }
 
 /**
- * The one Store implementation, over drizzle: real Postgres in production, PGlite embedded.
- * `sessionReads` serves the exchange's session lookups outside transactions (db.ts).
+ * A transaction's store has no session finds: they read on their own pool (session-repo.ts), which
+ * would not see the transaction's writes, and which on PGlite's one connection would wait for the
+ * transaction to end: a deadlock. No caller needs one; this makes a new one fail at once.
  */
-export function createPostgresStore(db: Database, clock: Clock, sessionReads: Database = db): Store {
+const outsideTransactionsOnly: RowQuery = () => Promise.reject(new Error("session finds run outside transactions (store/session-repo.ts)"));
+
+/**
+ * The one Store implementation, over drizzle: real Postgres in production, PGlite embedded.
+ * `sessionReads` serves the exchange's session lookups (db.ts, session-repo.ts).
+ */
+export function createPostgresStore(db: Database, clock: Clock, sessionReads: RowQuery): Store {
   return {
     projects: createProjectRepo(db),
     users: createUserRepo(db),
@@ -183,13 +190,13 @@ export function createPostgresStore(db: Database, clock: Clock, sessionReads: Da
         };
       },
     },
-    transaction: (work) => db.transaction((tx) => work(createPostgresStore(tx as unknown as Database, clock))),
+    transaction: (work) => db.transaction((tx) => work(createPostgresStore(tx as unknown as Database, clock, outsideTransactionsOnly))),
     withAdvisoryLock: (lockId, work) =>
       db.transaction(async (tx) => {
         // Transaction-scoped: released at commit or rollback, even if this process dies mid-way.
         const rows = rowsOf<{ locked: boolean }>(await tx.execute(sql`select pg_try_advisory_xact_lock(${lockId}) as locked`));
         if (!rows[0]?.locked) return null;
-        return { value: await work(createPostgresStore(tx as unknown as Database, clock)) };
+        return { value: await work(createPostgresStore(tx as unknown as Database, clock, outsideTransactionsOnly)) };
       }),
     ping: () => pingDatabase(db),
   };

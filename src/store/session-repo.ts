@@ -1,42 +1,49 @@
-import { and, asc, eq, gt, isNull, ne, sql } from "drizzle-orm";
-import type { SessionRepo } from "../domain/ports.js";
-import type { Database } from "./db.js";
+import { and, asc, eq, getTableColumns, gt, isNull, ne, type Table } from "drizzle-orm";
+import type { SessionRepo, SessionWithUser } from "../domain/ports.js";
+import type { Database, RowQuery } from "./db.js";
 import { toSession, toUser } from "./rows.js";
-import { passwords, sessions, users } from "./schema.js";
+import { sessions, users } from "./schema.js";
 
-export function createSessionRepo(db: Database, reads: Database = db): SessionRepo {
-  const withUser = () =>
-    reads
-      .select({ session: sessions, user: users, password: { passwordId: passwords.passwordId, requiresReset: passwords.requiresReset } })
-      .from(sessions)
-      .innerJoin(users, eq(users.userId, sessions.userId))
-      .leftJoin(passwords, eq(passwords.userId, users.userId));
-  type Row = Awaited<ReturnType<ReturnType<typeof withUser>["execute"]>>[number];
-  const toPair = (row: Row | undefined) => (row ? { session: toSession(row.session), user: toUser(row.user, row.password) } : null);
-  // The exchange's reads, built once and prepared on each connection (Postgres parses and plans them
-  // once, and drizzle does not rebuild the SQL at every call). Made on first use, so a repo bound to
-  // a transaction that never reads a session prepares nothing.
-  let byTokenHash: ReturnType<typeof prepareBy> | undefined;
-  let byId: ReturnType<typeof prepareBy> | undefined;
-  const prepareBy = (column: typeof sessions.tokenHash | typeof sessions.sessionId, name: string) =>
-    withUser()
-      .where(and(eq(column, sql.placeholder("value")), eq(sessions.projectId, sql.placeholder("projectId"))))
-      .prepare(name);
+/** A table's columns, quoted for SQL under `alias`, with the row keys they fill, in schema order. */
+function columnsOf(table: Table, alias: string) {
+  return Object.entries(getTableColumns(table)).map(([key, column]) => ({ key, sql: `${alias}."${column.name}"` }));
+}
+const sessionColumns = columnsOf(sessions, "s");
+const userColumns = columnsOf(users, "u");
+/**
+ * The exchange's read by hand, not through drizzle's query builder: drizzle's per-call work and row
+ * mapping (prototype walks per column) took a twentieth of the exchange's CPU (README, Performance).
+ * The select list comes from the schema, so a new column cannot be forgotten here.
+ */
+const SESSION_WITH_USER = `select ${[...sessionColumns, ...userColumns].map((c) => c.sql).join(", ")}, p.password_id, p.requires_reset
+  from sessions s join users u on u.user_id = s.user_id left join passwords p on p.user_id = u.user_id
+  where s.project_id = $1 and `;
+const BY_TOKEN_HASH = `${SESSION_WITH_USER}s.token_hash = $2`;
+const BY_ID = `${SESSION_WITH_USER}s.session_id = $2`;
 
+function rowOf<T>(columns: readonly { key: string }[], values: readonly unknown[], offset: number): T {
+  const row: Record<string, unknown> = {};
+  for (let i = 0; i < columns.length; i++) row[columns[i]!.key] = values[offset + i];
+  return row as T;
+}
+
+function toPair(values: unknown[] | undefined): SessionWithUser | null {
+  if (!values) return null;
+  const session = rowOf<typeof sessions.$inferSelect>(sessionColumns, values, 0);
+  const user = rowOf<typeof users.$inferSelect>(userColumns, values, sessionColumns.length);
+  const at = sessionColumns.length + userColumns.length;
+  const password = values[at] === null ? null : { passwordId: values[at] as string, requiresReset: values[at + 1] as boolean };
+  return { session: toSession(session), user: toUser(user, password) };
+}
+
+/** `reads` answers the two finds, on the session-read pool (db.ts). */
+export function createSessionRepo(db: Database, reads: RowQuery): SessionRepo {
   return {
     async create(session) {
       await db.insert(sessions).values(session);
     },
-    async findByTokenHash(projectId, tokenHash) {
-      byTokenHash ??= prepareBy(sessions.tokenHash, "tessera_session_by_token_hash");
-      const [row] = await byTokenHash.execute({ value: tokenHash, projectId });
-      return toPair(row);
-    },
-    async findById(projectId, sessionId) {
-      byId ??= prepareBy(sessions.sessionId, "tessera_session_by_id");
-      const [row] = await byId.execute({ value: sessionId, projectId });
-      return toPair(row);
-    },
+    findByTokenHash: async (projectId, tokenHash) => toPair((await reads(BY_TOKEN_HASH, [projectId, tokenHash]))[0]),
+    findById: async (projectId, sessionId) => toPair((await reads(BY_ID, [projectId, sessionId]))[0]),
     async update(sessionId, patch) {
       await db.update(sessions).set(patch).where(eq(sessions.sessionId, sessionId));
     },
