@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 const usage = `usage: npm run bench [-- [--quick] [--json] [--alg RS256,ES256,EdDSA|all] [--scenario NAME,…] [--tool wrk|autocannon]]
        npm run bench -- --soak [--soak-minutes N] [--json]
        npm run bench -- --import N [--json]   (tessera users import of N bcrypt users)
-scenarios: healthz, jose, exchange-token, exchange-jwt, verify, login, storm (default: all); algorithms: default RS256,ES256`;
+scenarios: healthz, jose, exchange-token, exchange-jwt, verify, login, storm, cluster (default: all; cluster needs the real services); algorithms: default RS256,ES256`;
 const options = {
   soak: { type: "boolean" },
   "soak-minutes": { type: "string" },

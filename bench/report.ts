@@ -11,10 +11,12 @@ export interface AlgResults {
   exchangeJwt?: LoadResult;
   login?: LoadResult;
   storm?: { exchange: LoadResult; logins: LoadResult };
+  /** The exchange on one process and on WEB_CONCURRENCY=`workers`, runs in turn; or why it did not run. */
+  cluster?: { workers: number; one: LoadResult; cluster: LoadResult; warnings: { count: number; first: string[] } } | { skipped: string };
 }
 
 export interface Ratio {
-  name: "exchange/healthz" | "exchange/bare-jose-sign" | "verify/bare-jose-verify" | "storm/unloaded";
+  name: "exchange/healthz" | "exchange/bare-jose-sign" | "verify/bare-jose-verify" | "storm/unloaded" | "cluster/one-process";
   alg: Alg;
   value: number;
 }
@@ -60,6 +62,7 @@ export function ratios(healthz: LoadResult | undefined, algorithms: BenchReport[
     add("exchange/bare-jose-sign", alg, exchange, r.jose?.sign.median);
     add("verify/bare-jose-verify", alg, r.verify?.ours.median, r.verify?.bare.median);
     add("storm/unloaded", alg, r.storm?.exchange.rps.median, exchange);
+    if (r.cluster && "workers" in r.cluster) add("cluster/one-process", alg, r.cluster.cluster.rps.median, r.cluster.one.rps.median);
   }
   return out;
 }
@@ -69,6 +72,7 @@ const RATIO_LABELS: Record<Ratio["name"], string> = {
   "exchange/bare-jose-sign": "exchange (session_token) / bare jose SignJWT",
   "verify/bare-jose-verify": "tessera/verify authenticateJwt / bare jose.jwtVerify",
   "storm/unloaded": "exchange in a 64-way login storm / unloaded",
+  "cluster/one-process": "exchange on WEB_CONCURRENCY=2 / one process (runs in turn)",
 };
 
 const count = (n: number) => Math.round(n).toLocaleString("en-US");
@@ -114,6 +118,10 @@ export function formatReport(report: BenchReport): string {
     if (r.verify) lines.push(row(`\`tessera/verify\` \`authenticateJwt\` (local), ${r.verify.concurrency} in flight`, alg, r.verify.ours), row(`bare \`jose.jwtVerify\` of the same token`, alg, r.verify.bare));
     if (r.login) lines.push(row(`login \`POST /v1/passwords/authenticate\`, ${r.login.connections} in flight`, alg, r.login.rps, r.login));
     if (r.storm) lines.push(row(`exchange by \`session_token\` during a ${r.storm.logins.connections}-way login storm`, alg, r.storm.exchange.rps, r.storm.exchange), row(`the storm's logins`, alg, r.storm.logins.rps, r.storm.logins));
+    if (r.cluster && "workers" in r.cluster) {
+      const { workers, one, cluster } = r.cluster;
+      lines.push(row("exchange by `session_token`, one process (in turn with the cluster)", alg, one.rps, one), row(`exchange by \`session_token\`, \`WEB_CONCURRENCY=${workers}\``, alg, cluster.rps, cluster));
+    } else if (r.cluster) lines.push(`| cluster: ${r.cluster.skipped} | ${alg} | | | | |`);
   }
   const listed = (counts: Record<string, number>) => Object.entries(counts).map(([what, n]) => `${what} × ${n}`).join(", ") || "none";
   const { non2xx, rateLimited } = report.serverRefusals;

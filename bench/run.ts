@@ -10,7 +10,7 @@ import { build, distIsStale, root } from "./shared/instances.js";
 import { createClient, type Client } from "./soak/client.js";
 import { startTarget, type Target } from "./target.js";
 
-export const SCENARIOS = ["healthz", "jose", "exchange-token", "exchange-jwt", "verify", "login", "storm"] as const;
+export const SCENARIOS = ["healthz", "jose", "exchange-token", "exchange-jwt", "verify", "login", "storm", "cluster"] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 export const ALGS = ["RS256", "ES256", "EdDSA"] as const;
 
@@ -33,6 +33,9 @@ const QUICK: scenario.Timing = { warmupSeconds: 0, runs: 1, runSeconds: 1, crypt
  * seeding, the storm) are refused even when every password is right.
  */
 const BENCH_RATE_LIMITS = { loginFailuresPerEmail: 1_000_000, exchangesPerSessionPerMinute: 1_000_000, apiCallsPerSecretPerMinute: 100_000_000, loginAttemptsPerIpPerMinute: 1_000_000, signUpsPerIpPerHour: 1_000_000, signUpsPerProjectPerMinute: 1_000_000 };
+
+/** The cluster scenario's workers: the issue's target compares 2 with one process on this 2-core machine. */
+const CLUSTER_WORKERS = 2;
 
 const log = (line: string) => console.error(line); // progress on stderr; stdout holds only the report
 
@@ -109,7 +112,8 @@ async function bench(options: BenchOptions, signal: AbortSignal, cleanups: (() =
     for (const alg of options.algs) algorithms[alg] = await benchAlgorithm(ctx, { target, client, seeded, project, alg, wants });
   }
 
-  const all = [healthz, ...Object.values(algorithms).flatMap((r) => [r.exchangeToken, r.exchangeJwt, r.login, r.storm?.exchange, r.storm?.logins])];
+  const clusterRuns = (r: AlgResults) => (r.cluster && "workers" in r.cluster ? [r.cluster.one, r.cluster.cluster] : []);
+  const all = [healthz, ...Object.values(algorithms).flatMap((r) => [r.exchangeToken, r.exchangeJwt, r.login, r.storm?.exchange, r.storm?.logins, ...clusterRuns(r)])];
   return {
     startedAt,
     seconds: (performance.now() - started) / 1000,
@@ -188,5 +192,24 @@ async function benchAlgorithm(
   }
   if (wants("login")) results.login = await step("login", () => scenario.login(ctx, seeded.emails));
   if (wants("storm")) results.storm = await step("exchange during a login storm", () => scenario.exchangeInLoginStorm(ctx, seeded.tokens, seeded.emails));
+  if (wants("cluster")) results.cluster = await step(`exchange on one process and on WEB_CONCURRENCY=${CLUSTER_WORKERS}`, () => clusterScenario(ctx, target, seeded.tokens, alg));
   return results;
+}
+
+/** Started after the key rotation, so its workers sign with the current key from their first request. */
+async function clusterScenario(ctx: scenario.Context, target: Target, tokens: string[], alg: scenario.Alg): Promise<NonNullable<AlgResults["cluster"]>> {
+  const starting = target.startSibling(`cluster-${alg}`, { WEB_CONCURRENCY: String(CLUSTER_WORKERS) });
+  if (!starting) {
+    const skipped = "skipped: the embedded default serves one process (set DATABASE_URL and REDIS_URL)";
+    log(`${alg}: cluster ${skipped}`);
+    return { skipped };
+  }
+  const sibling = await starting;
+  try {
+    log(`${alg}: WEB_CONCURRENCY=${CLUSTER_WORKERS} server ${sibling.instance.url} (pid ${sibling.instance.pid}) on the same database`);
+    const measuredPair = await scenario.exchangeOneVsCluster(ctx, tokens, sibling.instance.url);
+    return { workers: CLUSTER_WORKERS, ...measuredPair, warnings: sibling.instance.logged };
+  } finally {
+    log(`${alg}: stopped the cluster (pid ${sibling.instance.pid}): ${await sibling.stop()}`);
+  }
 }

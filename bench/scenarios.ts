@@ -107,6 +107,23 @@ export async function exchangeInLoginStorm(ctx: Context, tokens: string[], email
   return { exchange: summarize(CONNECTIONS, exchanges), logins: summarize(STORM_CONNECTIONS, logins) };
 }
 
+/**
+ * The exchange by token on one process and on a WEB_CONCURRENCY cluster of the same database, one run
+ * of each in turn (after a warm-up of each): this machine's speed drifts within minutes, and runs side
+ * by side see the same drift. Both servers are up throughout; the one not measured is idle.
+ */
+export async function exchangeOneVsCluster(ctx: Context, tokens: string[], clusterUrl: string): Promise<{ one: LoadResult; cluster: LoadResult }> {
+  const exchange = (url: string, seconds: number) => post({ ...ctx, url }, "/v1/sessions/authenticate", tokens.map((session_token) => ({ session_token })), CONNECTIONS, seconds);
+  const one: LoadRun[] = [];
+  const cluster: LoadRun[] = [];
+  for (const url of [ctx.url, clusterUrl]) if (ctx.timing.warmupSeconds > 0) await ctx.tool.run(exchange(url, ctx.timing.warmupSeconds), ctx.signal);
+  for (let run = 0; run < ctx.timing.runs; run++) {
+    one.push(await ctx.tool.run(exchange(ctx.url, ctx.timing.runSeconds), ctx.signal));
+    cluster.push(await ctx.tool.run(exchange(clusterUrl, ctx.timing.runSeconds), ctx.signal));
+  }
+  return { one: summarize(CONNECTIONS, one), cluster: summarize(CONNECTIONS, cluster) };
+}
+
 const cryptoRounds = (ctx: Context) => ({ warmupMs: ctx.timing.cryptoWarmupMs, roundMs: ctx.timing.cryptoRoundMs, rounds: ctx.timing.runs, concurrency: CONNECTIONS });
 const cryptoChild = <T>(ctx: Context, job: CryptoJob) => runChild<T>("crypto-child.ts", job, { signal: ctx.signal, timeoutMs: 120_000, env: { UV_THREADPOOL_SIZE: THREADPOOL } });
 

@@ -18,6 +18,17 @@ export interface Target {
   cli(args: string[]): Promise<unknown>;
   /** What the server itself counted (its /metrics): the answers that were not 2xx, and rate-limit refusals. */
   refusals(): Promise<ServerRefusals>;
+  /**
+   * Another server on the same Postgres and Redis, with its own port, admin port and DATA_DIR, and
+   * `extraEnv` (WEB_CONCURRENCY=2, say); null on the embedded default, whose database serves one process.
+   */
+  startSibling(name: string, extraEnv: Record<string, string>): Promise<Sibling> | null;
+}
+
+export interface Sibling {
+  instance: Instance;
+  /** SIGTERM (every worker drains), and how it exited. */
+  stop(): Promise<string>;
 }
 
 export interface ServerRefusals {
@@ -73,6 +84,7 @@ export async function startTarget(scratchDir: string, cleanups: Cleanups, signal
   const [port, adminPort] = [await freePort(), await freePort()];
   const metricsToken = randomBytes(24).toString("hex");
   const url = `http://127.0.0.1:${port}`;
+  let siblings = 0;
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "",
     NODE_ENV: real ? "production" : "development", // production refuses the embedded database
@@ -103,6 +115,21 @@ export async function startTarget(scratchDir: string, cleanups: Cleanups, signal
       const stdout = await runProgram(process.execPath, [join(root, "bin/tessera.cjs"), ...args, "--json"], { env: cliEnv, signal, timeoutMs: 60_000 });
       return JSON.parse(stdout);
     },
+    startSibling: (name, extraEnv) =>
+      database &&
+      (async () => {
+        const siblingDir = join(scratchDir, `sibling-${++siblings}`);
+        mkdirSync(siblingDir);
+        const sibling = await spawnInstance(name, { ...env, ...extraEnv, DATA_DIR: siblingDir, ADMIN_PORT: String(await freePort()) }, { record: warningsOnly });
+        const stop = () => stopInstance(sibling);
+        try {
+          await waitReady(sibling, signal);
+        } catch (error) {
+          await stop();
+          throw error;
+        }
+        return { instance: sibling, stop };
+      })(),
     async refusals() {
       const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
       if (!response.ok) throw new Error(`GET /metrics: ${response.status}`);

@@ -28,6 +28,7 @@ function bench(args: string[]): Promise<{ code: number | null; stdout: string; s
 }
 
 const wrkInstalled = !spawnSync("wrk", ["--version"]).error;
+const realServices = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
 
 const positive = (m: { median: number; min: number; max: number; runs: number[] }) => {
   expect(m.runs.length).toBe(1); // --quick: one run each
@@ -37,13 +38,13 @@ const positive = (m: { median: number; min: number; max: number; runs: number[] 
 
 describe("npm run bench", () => {
   it("--quick --json measures the ceiling, the exchange and local verification and prints one JSON object", async () => {
-    const { code, stdout, stderr } = await bench(["--scenario", "healthz,exchange-token,verify", "--alg", "ES256"]);
+    const { code, stdout, stderr } = await bench(["--scenario", "healthz,exchange-token,verify,cluster", "--alg", "ES256"]);
     expect(code, stderr).toBe(0);
     const report = JSON.parse(stdout) as BenchReport; // stdout holds only the report
     expect(report.machine.cores).toBeGreaterThan(0);
     expect(report.machine.node).toBe(process.version);
     expect(report.commit).toMatch(/^[0-9a-f]{7,}/);
-    expect(report.setup.storage).toMatch(process.env.DATABASE_URL && process.env.REDIS_URL ? /^real services: Postgres/ : /^embedded default/);
+    expect(report.setup.storage).toMatch(realServices ? /^real services: Postgres/ : /^embedded default/);
     expect(report.setup.rateLimits?.exchangesPerSessionPerMinute).toEqual([120, 1_000_000]);
     expect(report.setup.sessions?.total).toBeGreaterThan(0);
     expect(report.failedRequests).toBe(0);
@@ -59,7 +60,21 @@ describe("npm run bench", () => {
     positive(verify.ours);
     positive(verify.bare);
     expect(Object.keys(report.algorithms)).toEqual(["ES256"]);
-    expect(report.ratios.map((r) => `${r.alg} ${r.name}`).sort()).toEqual(["ES256 exchange/healthz", "ES256 verify/bare-jose-verify"]);
+    // The cluster runs only on the real services: 2 workers on the same database, in turn with one process.
+    const cluster = report.algorithms.ES256!.cluster!;
+    if (realServices) {
+      if (!("workers" in cluster)) throw new Error(`cluster scenario did not run: ${JSON.stringify(cluster)}`);
+      expect(cluster.workers).toBe(2);
+      for (const load of [cluster.one, cluster.cluster]) {
+        expect(load.requests).toBeGreaterThan(0);
+        positive(load.rps);
+      }
+      expect(stderr).toMatch(/stopped the cluster \(pid \d+\): exit 0/); // SIGTERM drained every worker
+    } else {
+      expect(cluster).toEqual({ skipped: expect.stringMatching(/embedded default serves one process/) });
+    }
+    const expectedRatios = ["ES256 exchange/healthz", "ES256 verify/bare-jose-verify", ...(realServices ? ["ES256 cluster/one-process"] : [])];
+    expect(report.ratios.map((r) => `${r.alg} ${r.name}`).sort()).toEqual(expectedRatios.sort());
     for (const ratio of report.ratios) expect(ratio.value).toBeGreaterThan(0);
     // progress went to stderr, and the limits were set by the CLI on the running server
     expect(stderr).toMatch(/rate limits raised so the bench measures the work/);
