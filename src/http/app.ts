@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { TesseraError, type ErrorType } from "../errors.js";
@@ -7,17 +6,15 @@ import type { Metrics } from "../metrics/metrics.js";
 import type { RedisStatus } from "../redis/connection.js";
 import { projectSecretAuth } from "./auth.js";
 import { browserGuard } from "./browser-guard.js";
-import { clientContext, type AppEnv } from "./context.js";
-import { connectionPolicy, type DrainSignal } from "./drain.js";
+import type { AppEnv } from "./context.js";
+import type { DrainSignal } from "./drain.js";
 import { createErrorHandler } from "./errors.js";
 import { jsonBody } from "./json-body.js";
-import { noStore } from "./no-store.js";
-import { setResponseHeader } from "./node-io.js";
-import { requestMetrics } from "./request-metrics.js";
-import { SECURITY_HEADERS, staticHeaders } from "./static-headers.js";
+import { isUnder } from "./no-store.js";
+import { requestFrame } from "./request-frame.js";
 import { registerAttestRoute } from "./routes/attest.js";
 import { registerDocsRoutes } from "./routes/docs.js";
-import { registerJwksRoute } from "./routes/jwks.js";
+import { JWKS_PATH, registerJwksRoute } from "./routes/jwks.js";
 import { registerMetricsRoute } from "./routes/metrics.js";
 import { probe, registerOpsRoutes } from "./routes/ops.js";
 import { registerPasswordRoutes } from "./routes/passwords.js";
@@ -48,15 +45,11 @@ const fieldErrorTypes: Record<string, ErrorType> = {
   email: "invalid_email",
 };
 
-/** The public JWKS: no project secret, and its own caching. */
-const JWKS_PATH = "/v1/sessions/jwks";
 /** hono/combine's `except` would build a router match and a middleware composition per request. */
 const exceptJwks =
   (middleware: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> =>
-  (c, next) => {
-    const path = c.req.path;
-    return path === JWKS_PATH || path.startsWith(`${JWKS_PATH}/`) ? next() : middleware(c, next);
-  };
+  (c, next) =>
+    isUnder(c.req.path, JWKS_PATH) ? next() : middleware(c, next);
 
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({
@@ -69,20 +62,7 @@ export function createApp(deps: AppDeps) {
     },
   });
 
-  app.use(requestMetrics(deps.metrics));
-  app.use(async (c, next) => {
-    const requestId = `request-id-${randomUUID()}`;
-    c.set("requestId", requestId);
-    setResponseHeader(c, "X-Request-Id", requestId);
-    const started = performance.now();
-    await next();
-    deps.logger.info({ request_id: requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, "request");
-  });
-  app.use(connectionPolicy(deps.drain));
-  app.use(staticHeaders(SECURITY_HEADERS));
-  app.use("/v1/*", exceptJwks(noStore()));
-  app.use("/sdk/v1/*", noStore());
-  app.use(clientContext(deps.trustProxyHeader));
+  app.use(requestFrame(deps));
   // Credentials before the body: a stranger is refused without a byte of their body being read.
   app.use("/v1/*", exceptJwks(projectSecretAuth(deps)));
   app.use("/v1/*", jsonBody({ maxBytes: deps.bodyLimitBytes }));

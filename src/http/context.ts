@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Project, RequestContext } from "../domain/types.js";
 
@@ -21,21 +21,18 @@ export function requestContext(c: Context<AppEnv>): RequestContext {
  * Resolves the client address once per request. A proxy header is read only when TRUST_PROXY names
  * it (anyone can send one); for X-Forwarded-For the right-most entry is the one our proxy appended.
  */
-export function clientContext(trustProxyHeader: string | undefined): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    let ip: string | undefined;
-    if (trustProxyHeader) {
-      const value = c.req.header(trustProxyHeader);
-      ip = value?.split(",").at(-1)?.trim() || undefined;
+export function clientContextOf(c: Context<AppEnv>, trustProxyHeader: string | undefined): RequestContext {
+  let ip: string | undefined;
+  if (trustProxyHeader) {
+    const value = c.req.header(trustProxyHeader);
+    ip = value?.split(",").at(-1)?.trim() || undefined;
+  }
+  if (!ip) {
+    try {
+      ip = getConnInfo(c).remote.address;
+    } catch {
+      ip = undefined; // app.request() in tests has no socket
     }
-    if (!ip) {
-      try {
-        ip = getConnInfo(c).remote.address;
-      } catch {
-        ip = undefined; // app.request() in tests has no socket
-      }
-    }
-    c.set("client", { ip: ip?.slice(0, 64), userAgent: c.req.header("user-agent")?.slice(0, 512) });
-    await next();
-  };
+  }
+  return { ip: ip?.slice(0, 64), userAgent: c.req.header("user-agent")?.slice(0, 512) };
 }

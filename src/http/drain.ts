@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import type { AppEnv } from "./context.js";
 import { declaresBody } from "./json-body.js";
 
@@ -34,10 +34,7 @@ export function createDrain(): Drain {
  *   body just to keep the connection is what the early refusal avoids. Node closes the socket after
  *   such a response, so the client's next request goes out on a fresh connection.
  */
-export function connectionPolicy(drain: DrainSignal): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    await next();
-    const unreadBody = declaresBody(c.req.raw.headers) && !c.get("bodyRead");
-    if (drain.draining || unreadBody) c.header("Connection", "close");
-  };
+export function closeConnectionIfDue(c: Context<AppEnv>, drain: DrainSignal): void {
+  const unreadBody = !c.get("bodyRead") && declaresBody(c.req.raw.headers);
+  if (drain.draining || unreadBody) c.header("Connection", "close");
 }

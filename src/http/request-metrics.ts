@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import { matchedRoutes } from "hono/route";
 import { TesseraError } from "../errors.js";
 import type { Metrics, Surface } from "../metrics/metrics.js";
@@ -37,24 +37,13 @@ function outcomeOf(status: number, error: unknown): string {
   return status === 503 ? "service_unavailable" : status >= 500 ? "internal_server_error" : "bad_request";
 }
 
-/** Counts and times every request by route pattern and status; counts exchange and login outcomes. */
-export function requestMetrics(metrics: Pick<Metrics, "observeRequest" | "countExchange" | "countLogin">): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const started = performance.now();
-    const record = (status: number, error: unknown) => {
-      const method = METHODS.has(c.req.method) ? c.req.method : "OTHER";
-      const route = routeOf(c);
-      metrics.observeRequest({ method, route, status, seconds: (performance.now() - started) / 1000 });
-      const counted = outcomeRoutes[`${method} ${route}`];
-      if (counted) metrics[counted.count](counted.surface, outcomeOf(status, error));
-    };
-    try {
-      await next();
-    } catch (error) {
-      // Only the not-found handler's error passes through middlewares; app.onError answers it after us.
-      record(error instanceof TesseraError ? error.status : 500, error);
-      throw error;
-    }
-    record(c.res.status, c.error);
+/** Counts and times a finished request by route pattern and status; counts exchange and login outcomes. */
+export function requestRecorder(metrics: Pick<Metrics, "observeRequest" | "countExchange" | "countLogin">) {
+  return (c: Context<AppEnv>, startedAt: number, status: number, error: unknown): void => {
+    const method = METHODS.has(c.req.method) ? c.req.method : "OTHER";
+    const route = routeOf(c);
+    metrics.observeRequest({ method, route, status, seconds: (performance.now() - startedAt) / 1000 });
+    const counted = outcomeRoutes[`${method} ${route}`];
+    if (counted) metrics[counted.count](counted.surface, outcomeOf(status, error));
   };
 }

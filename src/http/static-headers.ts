@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { setResponseHeader } from "./node-io.js";
 
 /**
@@ -22,10 +22,14 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
 });
 
 /** Sets fixed response headers before the handler runs (a handler may still override one). */
+export function setStaticHeaders(c: Context, headers: Readonly<Record<string, string>>): void {
+  for (const name in headers) setResponseHeader(c, name, headers[name]!);
+}
+
+/** The same as a middleware (the management API's listener). */
 export function staticHeaders(headers: Readonly<Record<string, string>>): MiddlewareHandler {
-  const entries = Object.entries(headers);
   return async (c, next) => {
-    for (const [name, value] of entries) setResponseHeader(c, name, value);
+    setStaticHeaders(c, headers);
     await next();
   };
 }

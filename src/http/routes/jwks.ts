@@ -22,9 +22,12 @@ const jwksExample = {
   ...envelope,
 };
 
+/** The public JWKS: no project secret, and its own caching. */
+export const JWKS_PATH = "/v1/sessions/jwks";
+
 const route = createRoute({
   method: "get",
-  path: "/v1/sessions/jwks/{project_id}",
+  path: `${JWKS_PATH}/{project_id}`,
   tags: ["sessions"],
   summary: "The project's public signing keys (no authentication)",
   request: { params: z.object({ project_id: Id }) },
