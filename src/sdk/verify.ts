@@ -13,6 +13,12 @@ export type { AuthorizationCheck, RbacPolicy } from "./rbac-policy.js";
 const SESSION_CLAIM = "https://stytch.com/session";
 const REGISTERED_CLAIMS = new Set(["iss", "sub", "aud", "exp", "nbf", "iat", "jti", SESSION_CLAIM]);
 const SKEW_SECONDS = 60;
+/**
+ * The most clockToleranceSeconds may be (jose sets none). A JWT is accepted until exp + tolerance,
+ * so the deny-list keeps a revoked session that much longer too: with no cap, a large tolerance
+ * would outlive the entry and accept a revoked session's JWT again. Past 5 minutes a clock needs fixing.
+ */
+const MAX_CLOCK_TOLERANCE_SECONDS = 300;
 const PRUNE_EVERY_MS = 1000;
 
 export interface VerifierOptions {
@@ -103,6 +109,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
   /** notBefore: the change's whole second (floor); JWTs with an iat up to and including it are stale. */
   const userNotBefore = new Map<string, { notBefore: number; until: number }>();
   let jwtLifetimeSeconds = 300;
+  /** Until when an event at `at` matters: the last JWT it affects expires, plus skew and the largest tolerance. */
+  const affectsUntil = (at: Date) => at.getTime() + (jwtLifetimeSeconds + SKEW_SECONDS + MAX_CLOCK_TOLERANCE_SECONDS) * 1000;
   const feedWanted = (options.revocationFeed ?? true) && authorization !== null;
   let feedReadyAt: number | null = null;
   let feedDownSince: number | null = feedWanted ? now().getTime() : null;
@@ -113,8 +121,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     ? startFeed(
         { url, authorization: authorization!, fetch: doFetch },
         {
-          onRevoked: (sessionId, at) => revoked.set(sessionId, at.getTime() + (jwtLifetimeSeconds + SKEW_SECONDS) * 1000),
-          onUserChanged: (userId, at) => userNotBefore.set(userId, { notBefore: Math.floor(at.getTime() / 1000), until: at.getTime() + (jwtLifetimeSeconds + SKEW_SECONDS) * 1000 }),
+          onRevoked: (sessionId, at) => revoked.set(sessionId, affectsUntil(at)),
+          onUserChanged: (userId, at) => userNotBefore.set(userId, { notBefore: Math.floor(at.getTime() / 1000), until: affectsUntil(at) }),
           onReady: (lifetime) => {
             jwtLifetimeSeconds = lifetime;
             feedReadyAt = now().getTime();
@@ -218,7 +226,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (check !== undefined && !isCheck(check)) throw new TypeError("authorizationCheck must be { resource_id, action } with non-empty strings");
       if (check && !authorization) throw new TypeError("authorizationCheck needs a verifier with the project secret: the policy is fetched with it");
       const tolerance = opts.clockToleranceSeconds;
-      if (tolerance !== undefined && !(tolerance >= 0 && tolerance < Infinity)) throw new TypeError("clockToleranceSeconds must be a finite number ≥ 0");
+      if (tolerance !== undefined && !(tolerance >= 0 && tolerance <= MAX_CLOCK_TOLERANCE_SECONDS)) throw new TypeError(`clockToleranceSeconds must be a number from 0 to ${MAX_CLOCK_TOLERANCE_SECONDS}`);
       const nowMs = now().getTime();
       prune(nowMs);
       const result = opts.maxTokenAgeSeconds === 0 ? "too_old" : await verifyLocally(jwt, opts, nowMs);
