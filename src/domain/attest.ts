@@ -1,6 +1,6 @@
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
 import { TesseraError } from "../errors.js";
-import { FORBIDDEN_HEADERS, isCanonicalCompactJws } from "./jwt.js";
+import { FORBIDDEN_HEADERS, isCanonicalCompactJws } from "../sdk/jwt-rules.js";
 import type { DomainDeps } from "./ports.js";
 import { authenticateSession, contextOf, createSession, requireLiveSession, type IssuedSession, type SessionCredential } from "./sessions.js";
 import type { AuthenticationFactor, Project, RequestContext, TrustedTokenProfile, User } from "./types.js";

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { compactVerify, decodeProtectedHeader } from "jose";
+import { checkedHeader, claimsOf, isCanonicalCompactJws } from "../sdk/jwt-rules.js";
+import { createSignatureCheck } from "../sdk/signature.js";
 import { epochSeconds } from "./clock.js";
 import type { SigningKeys } from "./keys.js";
 import { effectiveRoles } from "./rbac.js";
@@ -10,21 +11,6 @@ export const SESSION_CLAIM = "https://stytch.com/session";
 /** Claims a caller can never set through custom claims. */
 export const RESERVED_CLAIMS = new Set(["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "typ", "azp", "scope", SESSION_CLAIM]);
 export const isReservedClaim = (name: string) => RESERVED_CLAIMS.has(name) || name.startsWith("https://stytch.com/");
-
-/** RFC 8725: cap the size before parsing anything. */
-const MAX_JWT_BYTES = 8 * 1024;
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-/** Header parameters that would make a verifier fetch keys or change how it reads the token. */
-export const FORBIDDEN_HEADERS = ["jku", "x5u", "jwk", "x5c", "crit", "b64"];
-
-/**
- * Three base64url segments, no padding or whitespace, each the canonical encoding of its bytes:
- * decoders ignore a last character's unused bits, so one token would otherwise have many spellings.
- */
-export function isCanonicalCompactJws(jwt: string): boolean {
-  if (jwt.length > MAX_JWT_BYTES || !COMPACT_JWS.test(jwt)) return false;
-  return jwt.split(".").every((segment) => Buffer.from(segment, "base64url").toString("base64url") === segment);
-}
 
 export function issuerFor(project: Project, publicUrl: string): string {
   return project.settings.issuerFormat === "stytch" ? `stytch.com/${project.projectId}` : publicUrl;
@@ -78,10 +64,14 @@ export async function mintSessionJwt(
   return { jwt, issuedAt: new Date(iat * 1000), expiresAt: new Date(exp * 1000) };
 }
 
+/** The verifier's own checks (tessera/verify): node:crypto where the runtime has it, else jose. */
+const checkSignature = createSignatureCheck();
+
 /**
  * Reads the session id from a JWT whose signature verifies with a published key of the project,
  * whether or not it has expired: the exchange then decides from Postgres whether the session lives.
- * Returns null for anything else, without saying which check failed.
+ * The token rules (size, canonical encoding, header) are tessera/verify's. Returns null for anything
+ * else, without saying which check failed.
  */
 export async function sessionIdFromJwt(
   deps: { keys: SigningKeys; publicUrl: string },
@@ -89,22 +79,13 @@ export async function sessionIdFromJwt(
   jwt: string,
 ): Promise<{ sessionId: string; userId: string } | null> {
   if (!isCanonicalCompactJws(jwt)) return null;
-  let header: ReturnType<typeof decodeProtectedHeader>;
-  try {
-    header = decodeProtectedHeader(jwt);
-  } catch {
-    return null;
-  }
-  if (typeof header.kid !== "string" || FORBIDDEN_HEADERS.some((h) => h in header)) return null;
+  const header = checkedHeader(jwt);
+  if (!header) return null;
   const verifier = await deps.keys.verifier(project.projectId, header.kid);
   if (!verifier || header.alg !== verifier.alg) return null;
-  let payload: Record<string, unknown>;
-  try {
-    const verified = await compactVerify(jwt, verifier.key, { algorithms: [verifier.alg] });
-    payload = JSON.parse(new TextDecoder().decode(verified.payload)) as Record<string, unknown>;
-  } catch {
-    return null;
-  }
+  const verified = await checkSignature(jwt, verifier.key, verifier.alg);
+  const payload = verified && claimsOf(verified);
+  if (!payload) return null;
   const aud = payload.aud;
   const audiences = Array.isArray(aud) ? aud : [aud];
   const issuers = [deps.publicUrl, `stytch.com/${project.projectId}`];

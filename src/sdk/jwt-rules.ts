@@ -10,7 +10,7 @@ import { decodeProtectedHeader, type JWTPayload } from "jose";
 const MAX_JWT_BYTES = 8 * 1024;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** Header parameters that would make a verifier fetch keys or change how it reads the token. */
-const FORBIDDEN_HEADERS = ["jku", "x5u", "jwk", "x5c", "crit", "b64"];
+export const FORBIDDEN_HEADERS = ["jku", "x5u", "jwk", "x5c", "crit", "b64"];
 /** What Tessera signs with; never `none` or HS* (RFC 8725 §3.1). */
 export const ALGORITHMS = ["RS256", "ES256", "EdDSA"];
 /** In the order jose checks their presence: a missing iss is named as the issuer problem. */
