@@ -26,7 +26,7 @@ function postgresRoot() {
     // postgres.js exports only its entry points, not package.json: its CommonJS entry is cjs/src/index.js.
     return join(dirname(require.resolve("postgres", { paths: [join(__dirname, "..")] })), "..", "..");
   } catch {
-    return null; // installed without postgres (a dependency-only install of tessera/verify): nothing to do
+    return null; // no postgres.js to patch
   }
 }
 
@@ -45,14 +45,23 @@ function patch(root = postgresRoot()) {
     if (!existsSync(path)) continue;
     const current = readFileSync(path, "utf8");
     if (current.startsWith(MARKER)) {
-      if (current !== replacement(kind)) writeFileSync(path, replacement(kind));
+      if (current !== replacement(kind)) write(path, replacement(kind));
       continue;
     }
     if (sha256(current) !== UPSTREAM[kind]) {
       process.stderr.write(`tessera: ${path} is not the postgres.js queue this patch was written for; left as it is\n`);
       continue;
     }
-    writeFileSync(path, replacement(kind));
+    write(path, replacement(kind));
+  }
+}
+
+/** An install must not fail over a performance fix: a read-only node_modules only gets a notice. */
+function write(path, text) {
+  try {
+    writeFileSync(path, text);
+  } catch (error) {
+    process.stderr.write(`tessera: could not patch ${path} (${error.code ?? error.message}); postgres.js slows down under sustained load without it\n`);
   }
 }
 

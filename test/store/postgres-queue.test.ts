@@ -74,6 +74,13 @@ describe("postgres.js connection queue", () => {
       expect(readFileSync(join(root, "src/queue.js"), "utf8")).toBe("export default function Queue() {}\n");
     });
 
+    it("brings an older copy of the patch up to date", () => {
+      mkdirSync(join(root, "cjs/src"), { recursive: true });
+      writeFileSync(join(root, "cjs/src/queue.js"), "// tessera: bounded queue (an older one)\nmodule.exports = function Queue() {}\n");
+      execFileSync(process.execPath, [PATCH_SCRIPT, root]);
+      expect(readFileSync(join(root, "cjs/src/queue.js"), "utf8")).toBe(readFileSync(join(POSTGRES_ROOT, "cjs/src/queue.js"), "utf8"));
+    });
+
     it("can run again on a patched install without changing it", () => {
       const before = COPIES.map((file) => readFileSync(join(POSTGRES_ROOT, file), "utf8"));
       execFileSync(process.execPath, [PATCH_SCRIPT]);
