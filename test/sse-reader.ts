@@ -27,6 +27,10 @@ export function sseReader(response: Response) {
     return any ? message : null;
   };
 
+  // A read that outlives its caller's timeout stays pending and is taken up by the next call: read()
+  // once more instead would leave the chunk it delivers to a promise nobody awaits.
+  let pending: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
+
   return {
     /** The next event, or throws after `timeoutMs`. */
     async next(timeoutMs = 5000): Promise<SseMessage> {
@@ -34,8 +38,12 @@ export function sseReader(response: Response) {
       while (queue.length === 0) {
         const remaining = deadline - Date.now();
         if (remaining <= 0) throw new Error("no SSE event in time");
-        const chunk = await Promise.race([reader.read(), new Promise<null>((resolve) => setTimeout(() => resolve(null), remaining))]);
+        pending ??= reader.read();
+        let timer: NodeJS.Timeout | undefined;
+        const chunk = await Promise.race([pending, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), remaining)))]);
+        clearTimeout(timer);
         if (chunk === null) continue;
+        pending = null;
         if (chunk.done) throw new Error("stream ended");
         buffer += decoder.decode(chunk.value, { stream: true });
         let end: number;

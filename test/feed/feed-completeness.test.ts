@@ -23,6 +23,8 @@ const IN_FLIGHT = 32;
 interface Subscriber {
   seen: Set<string>;
   lastId: string;
+  /** Every event id in the order it arrived, to say where a missing event was when the test fails. */
+  ids: string[];
   ready: Promise<void>;
   close(): Promise<void>;
 }
@@ -54,14 +56,17 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)("revocation feed completeness under
     const reader = sseReader(response);
     let markReady!: () => void;
     const ready = new Promise<void>((resolve) => (markReady = resolve));
-    const subscriber: Subscriber = { seen: new Set<string>(), lastId: lastEventId, ready, close: () => reader.close() };
+    const subscriber: Subscriber = { seen: new Set<string>(), lastId: lastEventId, ids: [], ready, close: () => reader.close() };
     void (async () => {
       for (;;) {
         const message = await reader.next(60_000).catch(() => null);
         if (!message) return;
         if (message.event === "ready") markReady();
         if (message.event === "session.revoked") subscriber.seen.add(JSON.parse(message.data).session_id);
-        if (message.id) subscriber.lastId = message.id;
+        if (message.id) {
+          subscriber.lastId = message.id;
+          subscriber.ids.push(message.id);
+        }
       }
     })();
     return subscriber;
@@ -127,12 +132,21 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)("revocation feed completeness under
     await sql.end();
     expect(revoked.size).toBe(SINGLE_USERS * 3 + DELETED_USERS * 10 + RESET_USERS * 10);
 
-    // The resumed subscriber counts what it saw before dropping plus what it got after resuming.
-    const views = [...subscribers.slice(0, 3).map((s) => s.seen), new Set([...dropped.seen, ...resumed!.seen])];
-    const missing = () => views.map((seen) => [...revoked].filter((id) => !seen.has(id)));
+    // The resumed subscriber counts what it saw before dropping plus what it got after resuming, both
+    // read at each look: events still arriving after the last response count (a copy taken once did not).
+    const live = subscribers.slice(0, 3);
+    const seenBy = (index: number, id: string) => (index < 3 ? live[index]!.seen.has(id) : dropped.seen.has(id) || resumed!.seen.has(id));
+    const missing = () => [0, 1, 2, 3].map((index) => [...revoked].filter((id) => !seenBy(index, id)));
     const started = performance.now();
     while (missing().some((ids) => ids.length > 0) && performance.now() - started < 10_000) await new Promise((resolve) => setTimeout(resolve, 50));
     console.log(`feed: missing per subscriber ${JSON.stringify(missing().map((ids) => ids.length))} of ${revoked.size}; all delivered ${Math.round(performance.now() - started)} ms after the last response`);
+    const lost = missing().flat();
+    if (lost.length > 0) {
+      const where = postgres(environment.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+      const rows = await where<{ cursor: string }[]>`select tx_id::text || '-' || event_id as cursor from events where session_id in ${where(lost)} and type = 'session.revoked' order by tx_id, event_id`;
+      await where.end();
+      console.log(`feed: ${rows.length} missing, first cursors ${rows.slice(0, 10).map((r) => r.cursor).join(" ")}; dropped resumed after ${dropped.lastId}, its last ids ${dropped.ids.slice(-3).join(" ")}; resumed got ${resumed!.ids.length} ids, from ${resumed!.ids.slice(0, 3).join(" ")} to ${resumed!.ids.slice(-3).join(" ")}`);
+    }
     expect(missing()).toEqual([[], [], [], []]);
     await Promise.all([...subscribers.slice(0, 3), resumed!].map((s) => s.close()));
   }, 120_000);
