@@ -18,6 +18,8 @@ export interface Config {
   readonly bodyLimitBytes: number;
   /** Concurrent argon2 operations; kept below the libuv pool so JWT crypto always has threads. */
   readonly passwordHashConcurrency: number;
+  /** Nice levels below the event loop for the process's other threads (libuv pool, V8 helpers); 0: off. */
+  readonly helperThreadNice: number;
   /** Logins allowed to wait for a hashing slot before new ones get 429. */
   readonly passwordHashQueueLimit: number;
   /** Backstop of the drain on SIGTERM: connections still open after this long are cut. */
@@ -182,6 +184,7 @@ export function loadConfig(env: Env): Config {
     logLevel: read(env, problems, "LOG_LEVEL", z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]), "info"),
     bodyLimitBytes: read(env, problems, "BODY_LIMIT_BYTES", intIn(1024, 10 * 1024 * 1024), 64 * 1024),
     passwordHashConcurrency: read(env, problems, "PASSWORD_HASH_CONCURRENCY", intIn(1, 64), defaultHashConcurrency()),
+    helperThreadNice: read(env, problems, "HELPER_THREAD_NICE", intIn(0, 19), 10),
     passwordHashQueueLimit: read(env, problems, "PASSWORD_HASH_QUEUE_LIMIT", intIn(0, 100_000), 256),
     shutdownTimeoutMs: read(env, problems, "SHUTDOWN_TIMEOUT_MS", intIn(0, 600_000), 10_000),
     requestTimeoutMs,

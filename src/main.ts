@@ -9,6 +9,7 @@ import { createLogger } from "./logger.js";
 import type { Metrics } from "./metrics/metrics.js";
 import { announceServer, withdrawServer } from "./management/discovery.js";
 import { createLocalManagement } from "./management/local.js";
+import { yieldHelperThreadsToEventLoop } from "./thread-priority.js";
 
 /**
  * Runs the server until SIGTERM/SIGINT, then drains: stop accepting, answer every later request with
@@ -17,6 +18,8 @@ import { createLocalManagement } from "./management/local.js";
  * SHUTDOWN_TIMEOUT_MS is only the backstop for a request that never finishes.
  */
 export async function serve(config: Config, worker?: ClusterWorker): Promise<void> {
+  // Before the first request: a server that answers already runs its pool below the event loop.
+  await yieldHelperThreadsToEventLoop(config.helperThreadNice);
   // A worker's lines say which process wrote them (a cluster's workers share one stdout).
   const deps = await createDeps(config, worker ? { migrate: false, logger: createLogger({ level: config.logLevel }).child({ worker: worker.id, pid: process.pid }) } : {});
   const app = createApp(worker ? { ...deps, metrics: worker.clusterWideMetrics(deps.metrics) } : deps);
