@@ -22,7 +22,8 @@ export async function serve(config: Config, worker?: ClusterWorker): Promise<voi
   await yieldHelperThreadsToEventLoop(config.helperThreadNice);
   // A worker's lines say which process wrote them (a cluster's workers share one stdout).
   const deps = await createDeps(config, worker ? { migrate: false, logger: createLogger({ level: config.logLevel }).child({ worker: worker.id, pid: process.pid }) } : {});
-  const app = createApp(worker ? { ...deps, metrics: worker.clusterWideMetrics(deps.metrics) } : deps);
+  let startedUp = false;
+  const app = createApp({ ...deps, ...(worker ? { metrics: worker.clusterWideMetrics(deps.metrics) } : {}), startupComplete: () => startedUp });
   const admin = deps.adminKey
     ? createAdminApp({ management: createLocalManagement(deps, "admin-api"), adminKey: deps.adminKey, logger: deps.logger, bodyLimitBytes: config.bodyLimitBytes, databaseAnswers: () => deps.store.ping().then(() => true, () => false) })
     : null;
@@ -61,6 +62,7 @@ export async function serve(config: Config, worker?: ClusterWorker): Promise<voi
     "tessera listening",
   );
   if (firstProject) process.stdout.write(firstStartBanner(firstProject, config.publicUrl));
+  startedUp = true;
   worker?.ready({ port: listening.port, adminUrl });
 
   const stop = async (signal: string) => {

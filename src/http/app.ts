@@ -34,6 +34,8 @@ export interface AppDeps extends DomainDeps {
   drain: DrainSignal;
   metrics: Metrics;
   metricsToken: string | undefined;
+  /** False while `serve` is still starting (/readyz answers 503); absent in process (tests): started. */
+  startupComplete?: () => boolean;
 }
 
 /** A validation failure on these fields has a more specific Stytch error type than bad_request. */

@@ -34,8 +34,8 @@ const readyRoute = createRoute({
   method: "get",
   path: "/readyz",
   tags: ["operations"],
-  summary: "Readiness: ready while Postgres answers",
-  description: "A Redis outage is reported in the body but keeps the instance ready: the Redis-backed parts run on their in-process fallbacks. `in-process`: no REDIS_URL.",
+  summary: "Readiness: ready while Postgres answers, once the server has finished starting",
+  description: "Not ready until start-up is complete (the first project made, the server announced to the CLI in DATA_DIR), then ready while Postgres answers. A Redis outage is reported in the body but keeps the instance ready: the Redis-backed parts run on their in-process fallbacks. `in-process`: no REDIS_URL.",
   responses: {
     200: { description: "Ready", content: readiness({ status: "ready", database: "ok", redis: "ok" }) },
     503: { description: "Not ready: Postgres does not answer", content: readiness({ status: "not_ready", database: "down", redis: "ok" }) },
@@ -43,14 +43,15 @@ const readyRoute = createRoute({
 });
 
 /**
- * /healthz: the process answers. /readyz: ready while Postgres answers. A Redis outage is reported
+ * /healthz: the process answers. /readyz: ready once start-up is complete, while Postgres answers. A Redis outage is reported
  * but keeps the instance in rotation: the Redis-backed parts run on their in-process fallbacks.
  */
-export function registerOpsRoutes(app: OpenAPIHono<AppEnv>, deps: { store: Store; redis: RedisStatus }) {
+export function registerOpsRoutes(app: OpenAPIHono<AppEnv>, deps: { store: Store; redis: RedisStatus; startupComplete?: () => boolean }) {
   app.openapi(healthRoute, (c) => c.json({ status: "ok" as const }, 200));
   app.openapi(readyRoute, async (c) => {
     const [database, redis] = await Promise.all([probe(() => deps.store.ping()), deps.redis.configured ? probe(() => deps.redis.ping()) : Promise.resolve("in-process" as const)]);
-    const ready = database === "ok";
+    // Before start-up is done, a CLI call on DATA_DIR would not find this server yet and hit the lock.
+    const ready = database === "ok" && (deps.startupComplete?.() ?? true);
     return c.json({ status: ready ? "ready" : "not_ready", database, redis }, ready ? 200 : 503);
   });
 }
