@@ -38,13 +38,14 @@ const readyRoute = createRoute({
   description: "Not ready until start-up is complete (the first project made, the server announced to the CLI in DATA_DIR), then ready while Postgres answers. A Redis outage is reported in the body but keeps the instance ready: the Redis-backed parts run on their in-process fallbacks. `in-process`: no REDIS_URL.",
   responses: {
     200: { description: "Ready", content: readiness({ status: "ready", database: "ok", redis: "ok" }) },
-    503: { description: "Not ready: Postgres does not answer", content: readiness({ status: "not_ready", database: "down", redis: "ok" }) },
+    503: { description: "Not ready: still starting, or Postgres does not answer", content: readiness({ status: "not_ready", database: "down", redis: "ok" }) },
   },
 });
 
 /**
- * /healthz: the process answers. /readyz: ready once start-up is complete, while Postgres answers. A Redis outage is reported
- * but keeps the instance in rotation: the Redis-backed parts run on their in-process fallbacks.
+ * /healthz: the process answers. /readyz: ready once start-up is complete, while Postgres answers.
+ * A Redis outage is reported but keeps the instance in rotation: the Redis-backed parts run on their
+ * in-process fallbacks.
  */
 export function registerOpsRoutes(app: OpenAPIHono<AppEnv>, deps: { store: Store; redis: RedisStatus; startupComplete?: () => boolean }) {
   app.openapi(healthRoute, (c) => c.json({ status: "ok" as const }, 200));
