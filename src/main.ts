@@ -1,8 +1,10 @@
+import { getRequestListener } from "@hono/node-server";
 import type { Config } from "./config.js";
 import { createDeps, type Deps } from "./deps.js";
 import { createProject, type CreatedProject } from "./domain/projects.js";
 import { createAdminApp } from "./http/admin-app.js";
 import { createApp } from "./http/app.js";
+import { withExchangeFastPath } from "./http/exchange-fast-path.js";
 import { listen, type HttpServer } from "./http/node-server.js";
 import { startKeyRotationJob } from "./jobs/key-rotation-job.js";
 import { createLogger } from "./logger.js";
@@ -23,7 +25,8 @@ export async function serve(config: Config, worker?: ClusterWorker): Promise<voi
   // A worker's lines say which process wrote them (a cluster's workers share one stdout).
   const deps = await createDeps(config, worker ? { migrate: false, logger: createLogger({ level: config.logLevel }).child({ worker: worker.id, pid: process.pid }) } : {});
   let startedUp = false;
-  const app = createApp({ ...deps, ...(worker ? { metrics: worker.clusterWideMetrics(deps.metrics) } : {}), startupComplete: () => startedUp });
+  const appDeps = { ...deps, ...(worker ? { metrics: worker.clusterWideMetrics(deps.metrics) } : {}), startupComplete: () => startedUp };
+  const app = createApp(appDeps);
   const admin = deps.adminKey
     ? createAdminApp({ management: createLocalManagement(deps, "admin-api"), adminKey: deps.adminKey, logger: deps.logger, bodyLimitBytes: config.bodyLimitBytes, databaseAnswers: () => deps.store.ping().then(() => true, () => false) })
     : null;
@@ -35,8 +38,8 @@ export async function serve(config: Config, worker?: ClusterWorker): Promise<voi
   let adminServer: HttpServer | undefined;
   let firstProject: CreatedProject | null;
   try {
-    server = await listen(publicFetch, { port: config.port, host: config.host, ...timeouts });
-    if (admin && config.adminPort !== null) adminServer = await listen(admin.fetch, { port: config.adminPort, host: config.adminHost, ...timeouts });
+    server = await listen(withExchangeFastPath(appDeps, getRequestListener(publicFetch)), { port: config.port, host: config.host, ...timeouts });
+    if (admin && config.adminPort !== null) adminServer = await listen(getRequestListener(admin.fetch), { port: config.adminPort, host: config.adminHost, ...timeouts });
     // Only once listening: a project whose one-time secret could not be shown would be lost.
     firstProject = config.nodeEnv === "production" || (worker && !worker.createsDevelopmentProject) ? null : await createDevelopmentProjectOnFirstStart(deps);
   } catch (error) {

@@ -14,6 +14,7 @@ import { createDeps, type Deps, type DepsOverrides } from "../src/deps.js";
 import type { Clock } from "../src/domain/ports.js";
 import { createProject, resolveSettings, type CreatedProject } from "../src/domain/projects.js";
 import { createApp, type App } from "../src/http/app.js";
+import { withExchangeFastPath } from "../src/http/exchange-fast-path.js";
 
 /** Real services when CI sets these; otherwise the embedded twins. */
 export const DATABASE_URL = process.env.DATABASE_URL;
@@ -121,7 +122,7 @@ export async function createListeningTestServer(options: TestServerOptions = {})
   const clock = new TestClock();
   const deps = await createDeps(environment.config, { clock, logger: pino({ level: "silent" }), inMemoryDatabase: true, ...options.overrides });
   const server = await serverOn(environment, deps, clock, options);
-  http.on("request", getRequestListener(server.app.fetch));
+  http.on("request", withExchangeFastPath(deps, getRequestListener(server.app.fetch)));
   return {
     ...server,
     baseUrl,

@@ -1,6 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { TesseraError, type ErrorType } from "../errors.js";
+import { TesseraError } from "../errors.js";
 import type { DomainDeps, Logger } from "../domain/ports.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { RedisStatus } from "../redis/connection.js";
@@ -9,6 +9,7 @@ import { browserGuard } from "./browser-guard.js";
 import type { AppEnv } from "./context.js";
 import type { DrainSignal } from "./drain.js";
 import { createErrorHandler } from "./errors.js";
+import { validationError } from "./validation.js";
 import { jsonBody } from "./json-body.js";
 import { isUnder } from "./no-store.js";
 import { requestFrame } from "./request-frame.js";
@@ -16,7 +17,7 @@ import { registerAttestRoute } from "./routes/attest.js";
 import { registerDocsRoutes } from "./routes/docs.js";
 import { JWKS_PATH, registerJwksRoute } from "./routes/jwks.js";
 import { registerMetricsRoute } from "./routes/metrics.js";
-import { probe, registerOpsRoutes } from "./routes/ops.js";
+import { databaseAnswers, registerOpsRoutes } from "./routes/ops.js";
 import { registerPasswordRoutes } from "./routes/passwords.js";
 import { registerRbacRoutes } from "./routes/rbac.js";
 import { registerRevocationStream } from "./routes/revocation-stream.js";
@@ -38,15 +39,6 @@ export interface AppDeps extends DomainDeps {
   startupComplete?: () => boolean;
 }
 
-/** A validation failure on these fields has a more specific Stytch error type than bad_request. */
-const fieldErrorTypes: Record<string, ErrorType> = {
-  session_duration_minutes: "invalid_session_duration",
-  session_custom_claims: "invalid_custom_claims",
-  trusted_metadata: "invalid_metadata",
-  untrusted_metadata: "invalid_metadata",
-  email: "invalid_email",
-};
-
 /** hono/combine's `except` would build a router match and a middleware composition per request. */
 const exceptJwks =
   (middleware: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> =>
@@ -56,11 +48,7 @@ const exceptJwks =
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
-      if (result.success) return;
-      const issue = result.error.issues[0];
-      const field = String(issue?.path[0] ?? "");
-      const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
-      throw new TesseraError(fieldErrorTypes[field] ?? "bad_request", { message: `${where}${issue?.message ?? "invalid request"}` });
+      if (!result.success) throw validationError(result.error);
     },
   });
 
@@ -93,7 +81,7 @@ export function createApp(deps: AppDeps) {
   app.notFound((c) => {
     throw new TesseraError("not_found", { message: `No route for ${c.req.method} ${c.req.path}.` });
   });
-  app.onError(createErrorHandler(deps.logger, async () => (await probe(() => deps.store.ping())) === "ok"));
+  app.onError(createErrorHandler(deps.logger, databaseAnswers(deps.store)));
   return app;
 }
 

@@ -21,18 +21,18 @@ export function requestContext(c: Context<AppEnv>): RequestContext {
  * Resolves the client address once per request. A proxy header is read only when TRUST_PROXY names
  * it (anyone can send one); for X-Forwarded-For the right-most entry is the one our proxy appended.
  */
+export function clientContext(proxyHeaderValue: string | undefined, socketAddress: string | undefined, userAgent: string | undefined): RequestContext {
+  const ip = proxyHeaderValue?.split(",").at(-1)?.trim() || socketAddress;
+  return { ip: ip?.slice(0, 64), userAgent: userAgent?.slice(0, 512) };
+}
+
 export function clientContextOf(c: Context<AppEnv>, trustProxyHeader: string | undefined): RequestContext {
-  let ip: string | undefined;
-  if (trustProxyHeader) {
-    const value = c.req.header(trustProxyHeader);
-    ip = value?.split(",").at(-1)?.trim() || undefined;
+  const proxied = trustProxyHeader ? c.req.header(trustProxyHeader) : undefined;
+  let socketAddress: string | undefined;
+  try {
+    socketAddress = getConnInfo(c).remote.address;
+  } catch {
+    socketAddress = undefined; // app.request() in tests has no socket
   }
-  if (!ip) {
-    try {
-      ip = getConnInfo(c).remote.address;
-    } catch {
-      ip = undefined; // app.request() in tests has no socket
-    }
-  }
-  return { ip: ip?.slice(0, 64), userAgent: c.req.header("user-agent")?.slice(0, 512) };
+  return clientContext(proxied, socketAddress, c.req.header("user-agent"));
 }

@@ -34,7 +34,8 @@ export function createDrain(): Drain {
  *   body just to keep the connection is what the early refusal avoids. Node closes the socket after
  *   such a response, so the client's next request goes out on a fresh connection.
  */
+export const connectionMustClose = (drain: DrainSignal, unreadBody: boolean) => drain.draining || unreadBody;
+
 export function closeConnectionIfDue(c: Context<AppEnv>, drain: DrainSignal): void {
-  const unreadBody = !c.get("bodyRead") && declaresBody(c.req.raw.headers);
-  if (drain.draining || unreadBody) c.header("Connection", "close");
+  if (connectionMustClose(drain, !c.get("bodyRead") && declaresBody(c.req.raw.headers))) c.header("Connection", "close");
 }

@@ -7,6 +7,7 @@ import { FORBIDDEN_KEYS } from "../domain/json-objects.js";
 import type { AppEnv } from "./context.js";
 
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
+export const isJsonContentType = (value: string | undefined) => JSON_TYPE.test(value ?? "");
 /** Deep enough for any honest payload; deeper bodies only serve to exhaust the parser or the stack. */
 const MAX_DEPTH = 32;
 
@@ -48,6 +49,22 @@ function bodyKind(request: Request): "declared" | "undeclared" | "none" {
   return "undeclared";
 }
 
+/** A body that could not be read to its end: a 400, unless the reader said what was wrong (413). */
+export const bodyReadFailure = (error: unknown) => (error instanceof TesseraError ? error : new TesseraError("bad_request", { message: "The request body could not be read.", cause: error }));
+
+/** A JSON body's text as a value, or the 400 that says what is wrong with it. */
+export function parseJsonText(text: string): unknown {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new TesseraError("bad_request", { message: "The request body is not valid JSON." });
+  }
+  const problem = depthOrForbiddenKey(parsed, 0);
+  if (problem) throw new TesseraError("bad_request", { message: problem });
+  return parsed;
+}
+
 /**
  * Closes Hono's gaps for JSON APIs: a body limit, `application/json` required (Hono would parse
  * text/plain as JSON, which lets a cross-site form post through), malformed JSON as a 400 (Hono
@@ -68,7 +85,7 @@ export function jsonBody(options: { maxBytes: number }): MiddlewareHandler<AppEn
     const body = incoming ? (declaresBody(c.req.raw.headers) ? "declared" : "none") : bodyKind(c.req.raw);
     // No body at all: nothing to parse; routes that need one fail their own validation.
     if (body === "none") return next();
-    const isJson = JSON_TYPE.test(c.req.header("content-type") ?? "");
+    const isJson = isJsonContentType(c.req.header("content-type"));
     // Refused before a byte is read: a wrong type is no reason to accept 64 KB from anyone.
     if (body === "declared" && !isJson) throw new TesseraError("invalid_content_type");
     const parse = async (read: () => Promise<string>) => {
@@ -76,20 +93,12 @@ export function jsonBody(options: { maxBytes: number }): MiddlewareHandler<AppEn
       try {
         text = await read();
       } catch (error) {
-        if (error instanceof TesseraError) throw error;
-        throw new TesseraError("bad_request", { message: "The request body could not be read.", cause: error });
+        throw bodyReadFailure(error);
       }
       c.set("bodyRead", true);
       if (text === "") return next();
       if (!isJson) throw new TesseraError("invalid_content_type");
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        throw new TesseraError("bad_request", { message: "The request body is not valid JSON." });
-      }
-      const problem = depthOrForbiddenKey(parsed, 0);
-      if (problem) throw new TesseraError("bad_request", { message: problem });
+      parseJsonText(text);
       await next();
     };
     if (!incoming) return limit(c, () => parse(() => c.req.text()));
@@ -104,7 +113,7 @@ export function jsonBody(options: { maxBytes: number }): MiddlewareHandler<AppEn
   };
 }
 
-function readLimited(incoming: IncomingMessage, maxBytes: number): Promise<string> {
+export function readLimited(incoming: IncomingMessage, maxBytes: number): Promise<string> {
   const tooLarge = () => new TesseraError("payload_too_large", { message: `The request body is larger than ${maxBytes} bytes.` });
   if (Number(incoming.headers["content-length"] ?? 0) > maxBytes) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {

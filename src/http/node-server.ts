@@ -1,6 +1,5 @@
-import { createServer, type ServerResponse } from "node:http";
+import { createServer, type RequestListener, type ServerResponse } from "node:http";
 import { Server as NetServer, type AddressInfo } from "node:net";
-import { getRequestListener } from "@hono/node-server";
 
 const netClose = NetServer.prototype.close;
 /** How often Node looks for requests past their timeouts (its default, 30 s, would quadruple a 10 s bound). */
@@ -34,11 +33,11 @@ export interface HttpServer {
  */
 const afterPendingIo = (work: () => void) => setImmediate(() => setImmediate(work));
 
-/** Node's HTTP server around the app's fetch handler, bounded against slow clients. */
-export async function listen(fetch: Parameters<typeof getRequestListener>[0], options: HttpServerOptions): Promise<HttpServer> {
+/** Node's HTTP server around the app's request listener, bounded against slow clients. */
+export async function listen(listener: RequestListener, options: HttpServerOptions): Promise<HttpServer> {
   const server = createServer(
     { requestTimeout: options.requestTimeoutMs, headersTimeout: options.headersTimeoutMs, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS },
-    getRequestListener(fetch),
+    listener,
   );
   let inFlight = 0;
   let closing = false;

@@ -7,14 +7,33 @@ import { clientContextOf, type AppEnv } from "./context.js";
 import { closeConnectionIfDue, type DrainSignal } from "./drain.js";
 import { mustNotBeStored, NO_STORE } from "./no-store.js";
 import { setResponseHeader } from "./node-io.js";
-import { requestRecorder } from "./request-metrics.js";
-import { SECURITY_HEADERS, setStaticHeaders } from "./static-headers.js";
+import { requestRecorder, routeOf } from "./request-metrics.js";
+import { SECURITY_HEADERS } from "./static-headers.js";
 
 export interface FrameDeps {
   logger: Logger;
   metrics: Pick<Metrics, "observeRequest" | "countExchange" | "countLogin">;
   drain: DrainSignal;
   trustProxyHeader: string | undefined;
+}
+
+/** A request's id, and the fixed headers every response of the public listener carries, errors included. */
+export function openRequest(path: string, setHeader: (name: string, value: string) => void): { requestId: string; startedAt: number } {
+  const startedAt = performance.now();
+  const requestId = `request-id-${randomUUID()}`;
+  setHeader("X-Request-Id", requestId);
+  for (const name in SECURITY_HEADERS) setHeader(name, SECURITY_HEADERS[name]!);
+  if (mustNotBeStored(path)) setHeader("Cache-Control", NO_STORE["Cache-Control"]!);
+  return { requestId, startedAt };
+}
+
+/** A finished request's log line and metrics. */
+export function requestCloser(deps: FrameDeps) {
+  const record = requestRecorder(deps.metrics);
+  return (request: { method: string; path: string; route: string }, opened: { requestId: string; startedAt: number }, status: number, error: unknown): void => {
+    deps.logger.info({ request_id: opened.requestId, method: request.method, path: request.path, status, ms: Math.round(performance.now() - opened.startedAt) }, "request");
+    record(request, opened.startedAt, status, error);
+  };
 }
 
 /**
@@ -25,23 +44,20 @@ export interface FrameDeps {
  */
 export function requestFrame(deps: FrameDeps): MiddlewareHandler<AppEnv> {
   const record = requestRecorder(deps.metrics);
+  const closeRequest = requestCloser(deps);
   return async (c, next) => {
-    const started = performance.now();
-    const requestId = `request-id-${randomUUID()}`;
-    c.set("requestId", requestId);
-    setResponseHeader(c, "X-Request-Id", requestId);
-    setStaticHeaders(c, SECURITY_HEADERS);
-    if (mustNotBeStored(c.req.path)) setStaticHeaders(c, NO_STORE);
+    const opened = openRequest(c.req.path, (name, value) => setResponseHeader(c, name, value));
+    c.set("requestId", opened.requestId);
     c.set("client", clientContextOf(c, deps.trustProxyHeader));
+    const request = () => ({ method: c.req.method, path: c.req.path, route: routeOf(c) });
     try {
       await next();
     } catch (error) {
       // Only the not-found handler's error passes through middlewares; app.onError answers it after us.
-      record(c, started, error instanceof TesseraError ? error.status : 500, error);
+      record(request(), opened.startedAt, error instanceof TesseraError ? error.status : 500, error);
       throw error;
     }
     closeConnectionIfDue(c, deps.drain);
-    deps.logger.info({ request_id: requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, "request");
-    record(c, started, c.res.status, c.error);
+    closeRequest(request(), opened, c.res.status, c.error);
   };
 }

@@ -2,7 +2,6 @@ import type { Context } from "hono";
 import { matchedRoutes } from "hono/route";
 import { TesseraError } from "../errors.js";
 import type { Metrics, Surface } from "../metrics/metrics.js";
-import type { AppEnv } from "./context.js";
 
 /** The routes whose outcome is counted beyond its status: the exchange and the login, on both surfaces. */
 const outcomeRoutes: Record<string, { count: "countExchange" | "countLogin"; surface: Surface }> = {
@@ -20,7 +19,7 @@ const REASON = /^[a-z_]{1,32}$/;
  * labels would make a series per user. Unmatched requests share the pattern of the deepest
  * middleware that saw them (`/v1/*`), or `unmatched`.
  */
-function routeOf(c: Context): string {
+export function routeOf(c: Context): string {
   const routes = matchedRoutes(c);
   const endpoint = routes.find((r) => r.method !== "ALL");
   if (endpoint) return endpoint.path;
@@ -39,11 +38,10 @@ function outcomeOf(status: number, error: unknown): string {
 
 /** Counts and times a finished request by route pattern and status; counts exchange and login outcomes. */
 export function requestRecorder(metrics: Pick<Metrics, "observeRequest" | "countExchange" | "countLogin">) {
-  return (c: Context<AppEnv>, startedAt: number, status: number, error: unknown): void => {
-    const method = METHODS.has(c.req.method) ? c.req.method : "OTHER";
-    const route = routeOf(c);
-    metrics.observeRequest({ method, route, status, seconds: (performance.now() - startedAt) / 1000 });
-    const counted = outcomeRoutes[`${method} ${route}`];
+  return (request: { method: string; route: string }, startedAt: number, status: number, error: unknown): void => {
+    const method = METHODS.has(request.method) ? request.method : "OTHER";
+    metrics.observeRequest({ method, route: request.route, status, seconds: (performance.now() - startedAt) / 1000 });
+    const counted = outcomeRoutes[`${method} ${request.route}`];
     if (counted) metrics[counted.count](counted.surface, outcomeOf(status, error));
   };
 }

@@ -20,6 +20,9 @@ export async function probe(check: () => Promise<unknown>): Promise<"ok" | "down
   }
 }
 
+/** For the error handlers: whether the database answers a ping within the probe's bound. */
+export const databaseAnswers = (store: { ping(): Promise<unknown> }) => async () => (await probe(() => store.ping())) === "ok";
+
 const healthRoute = createRoute({
   method: "get",
   path: "/healthz",

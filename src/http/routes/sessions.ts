@@ -1,5 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { DomainDeps } from "../../domain/ports.js";
+import type { Project, RequestContext } from "../../domain/types.js";
 import { TesseraError } from "../../errors.js";
 import { authenticateSession, listSessions, revokeAllSessionsOfUser, revokeSession } from "../../domain/sessions.js";
 import { getUser } from "../../domain/users.js";
@@ -13,6 +14,36 @@ const SessionJwt = z.string().max(16_384);
 const refused = (reason: string) => errorExample("session_not_found", { details: { reason } });
 const sessionNotFound = { not_found: refused("not_found") };
 
+/** The exchange's body; the Hono route and the Node fast path (exchange-fast-path.ts) validate with it. */
+export const ExchangeBody = z.object({
+  session_token: SessionToken.optional(),
+  session_jwt: SessionJwt.optional(),
+  session_duration_minutes: SessionDurationMinutes.optional(),
+  session_custom_claims: CustomClaims.optional(),
+  authorization_check: AuthorizationCheckWire.optional(),
+});
+
+/** The exchange itself, the same on both paths: a valid body in, the 200's body out. */
+export async function exchange(deps: DomainDeps, project: Project, body: z.infer<typeof ExchangeBody>, requestId: string, context: RequestContext) {
+  const issued = await authenticateSession(deps, project, {
+    sessionToken: body.session_token,
+    sessionJwt: body.session_jwt,
+    durationMinutes: body.session_duration_minutes,
+    customClaims: body.session_custom_claims,
+    authorizationCheck: body.authorization_check,
+    context,
+  });
+  return {
+    request_id: requestId,
+    status_code: 200 as const,
+    session: sessionWire(issued.session, issued.user),
+    session_token: issued.sessionToken,
+    session_jwt: issued.jwt.jwt,
+    user: userWire(issued.user),
+    ...(issued.verdict ? { verdict: issued.verdict } : {}),
+  };
+}
+
 const authenticateRoute = createRoute({
   method: "post",
   path: "/v1/sessions/authenticate",
@@ -22,13 +53,7 @@ const authenticateRoute = createRoute({
     "Takes session_token or session_jwt, not both (too_many_session_arguments); an expired JWT is accepted when its signature verifies: it names the session. Always checks the session in Postgres. A refusal is session_not_found with error_details.reason (not_found, revoked, expired, idle_timeout, user_deleted). Answers with the session's session_token either way (empty only for a JWT-named session made before migration 0006).",
   ...secured,
   request: jsonRequest(
-    z.object({
-      session_token: SessionToken.optional(),
-      session_jwt: SessionJwt.optional(),
-      session_duration_minutes: SessionDurationMinutes.optional(),
-      session_custom_claims: CustomClaims.optional(),
-      authorization_check: AuthorizationCheckWire.optional(),
-    }),
+    ExchangeBody,
     { session_token: SESSION_TOKEN, session_duration_minutes: 60, session_custom_claims: { tenant: "acme" }, authorization_check: { resource_id: "documents", action: "write" } },
   ),
   responses: {
@@ -67,29 +92,7 @@ const getRoute = createRoute({
 });
 
 export function registerSessionRoutes(app: OpenAPIHono<AppEnv>, deps: DomainDeps) {
-  app.openapi(authenticateRoute, async (c) => {
-    const b = c.req.valid("json");
-    const issued = await authenticateSession(deps, c.get("project"), {
-      sessionToken: b.session_token,
-      sessionJwt: b.session_jwt,
-      durationMinutes: b.session_duration_minutes,
-      customClaims: b.session_custom_claims,
-      authorizationCheck: b.authorization_check,
-      context: requestContext(c),
-    });
-    return c.json(
-      {
-        request_id: c.get("requestId"),
-        status_code: 200,
-        session: sessionWire(issued.session, issued.user),
-        session_token: issued.sessionToken,
-        session_jwt: issued.jwt.jwt,
-        user: userWire(issued.user),
-        ...(issued.verdict ? { verdict: issued.verdict } : {}),
-      },
-      200,
-    );
-  });
+  app.openapi(authenticateRoute, async (c) => c.json(await exchange(deps, c.get("project"), c.req.valid("json"), c.get("requestId"), requestContext(c)), 200));
 
   app.openapi(revokeRoute, async (c) => {
     const b = c.req.valid("json");
