@@ -74,7 +74,7 @@ describe("the exchange's fast path answers exactly as the Hono route", () => {
   };
 
   beforeAll(async () => {
-    server = await createTestServer({ overrides: { logger } });
+    server = await createTestServer({ overrides: { logger }, env: { TRUST_PROXY: "X-Forwarded-For" } });
     const hono = getRequestListener(server.app.fetch);
     fastPort = await listenOn(withExchangeFastPath(server.deps, (request, response) => {
       fellBack++;
@@ -115,15 +115,20 @@ describe("the exchange's fast path answers exactly as the Hono route", () => {
     expect(byJwt.body.session_token).toBe(login.session_token);
   });
 
-  it("extends a session and sets custom claims the same way", async () => {
+  it("extends a session and sets custom claims the same way, recording the client as TRUST_PROXY says", async () => {
     const one = await signUp(server);
     const two = await signUp(server);
-    const fast = await send(fastPort, json({ session_token: one.session_token, session_duration_minutes: 90, session_custom_claims: { tenant: "acme" } }));
-    const hono = await send(honoPort, json({ session_token: two.session_token, session_duration_minutes: 90, session_custom_claims: { tenant: "acme" } }));
+    const client = { "x-forwarded-for": "203.0.113.9, 198.51.100.7", "user-agent": "parity-agent/1" };
+    const extend = (token: string) => json({ session_token: token, session_duration_minutes: 90, session_custom_claims: { tenant: "acme" } }, client);
+    const fast = await send(fastPort, extend(one.session_token));
+    const hono = await send(honoPort, extend(two.session_token));
     expect(fast.status).toBe(200);
     expect(fast.body.session.expires_at).toBe(hono.body.session.expires_at);
     expect(fast.body.session.custom_claims).toEqual({ tenant: "acme" });
     expect(claimsOf(fast.body.session_jwt).tenant).toBe("acme");
+    const extendedBy = async (userId: string) => (await server.deps.store.events.list(server.project.project.projectId, { userId, limit: 10 })).find((e) => e.type === "session.extended");
+    expect(await extendedBy(one.user_id)).toMatchObject({ ip: "198.51.100.7", userAgent: "parity-agent/1" });
+    expect(await extendedBy(two.user_id)).toMatchObject({ ip: "198.51.100.7", userAgent: "parity-agent/1" });
   });
 
   it("refuses what the route refuses, with the same error", async () => {
@@ -218,5 +223,13 @@ describe("the exchange's fast path answers exactly as the Hono route", () => {
     const metrics = await server.deps.metrics.scrape();
     expect(metrics).toMatch(/tessera_http_requests_total\{method="POST",route="\/v1\/sessions\/authenticate",status="200"\} [1-9]/);
     expect(metrics).toMatch(/tessera_exchanges_total\{surface="backend",outcome="revoked"\} [1-9]/);
+  });
+
+  it("says Connection: close while the server drains (last: the drain cannot be undone)", async () => {
+    const login = await signUp(server);
+    server.deps.drain.begin();
+    const answer = await bothWays(json({ session_token: login.session_token }), { fast: true });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.connection).toBe("close");
   });
 });
