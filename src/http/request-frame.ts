@@ -23,7 +23,7 @@ export function openRequest(path: string, setHeader: (name: string, value: strin
   const requestId = `request-id-${randomUUID()}`;
   setHeader("X-Request-Id", requestId);
   for (const name in SECURITY_HEADERS) setHeader(name, SECURITY_HEADERS[name]!);
-  if (mustNotBeStored(path)) setHeader("Cache-Control", NO_STORE["Cache-Control"]!);
+  if (mustNotBeStored(path)) for (const name in NO_STORE) setHeader(name, NO_STORE[name]!);
   return { requestId, startedAt };
 }
 
