@@ -3,6 +3,7 @@ import { createPasswordUser } from "./passwords.js";
 import type { DomainDeps, RateLimitRule } from "./ports.js";
 import { listSessions, requireLiveSession, revokeSession } from "./sessions.js";
 import type { Project, RequestContext, Session } from "./types.js";
+import { perAddressKey } from "./client-network.js";
 
 type BrowserDeps = Pick<DomainDeps, "store" | "clock" | "keys" | "publicUrl" | "hasher" | "strength" | "feed" | "limiter" | "vault">;
 
@@ -28,7 +29,7 @@ export async function signUpInBrowser(deps: BrowserDeps, project: Project, input
 async function reserveSignUp(deps: Pick<DomainDeps, "limiter">, project: Project, context: RequestContext): Promise<void> {
   const limits = project.settings.rateLimits;
   const budgets: [RateLimitRule, string][] = [[{ name: "signup-project", points: limits.signUpsPerProjectPerMinute, durationSeconds: 60 }, project.projectId]];
-  if (context.throttleIp) budgets.unshift([{ name: "signup-ip", points: limits.signUpsPerIpPerHour, durationSeconds: 3600 }, `${project.projectId}:${context.throttleIp}`]);
+  if (context.throttleIp) budgets.unshift([{ name: "signup-ip", points: limits.signUpsPerIpPerHour, durationSeconds: 3600 }, perAddressKey(project.projectId, context.throttleIp)]);
   for (const [rule, key] of budgets) {
     const verdict = await deps.limiter.consume(rule, key);
     if (!verdict.allowed) throw new TesseraError("too_many_requests", { message: "Too many sign-ups; retry later.", retryAfterSeconds: verdict.retryAfterSeconds });

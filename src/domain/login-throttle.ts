@@ -2,6 +2,7 @@ import { TesseraError } from "../errors.js";
 import type { DomainDeps, RateLimitRule } from "./ports.js";
 import type { Project, RequestContext, User } from "./types.js";
 import { canonicalEmail } from "./users.js";
+import { perAddressKey } from "./client-network.js";
 
 /**
  * Brute force and credential stuffing (OWASP ASVS 2.2.1, NIST 800-63B 5.2.2): failures per email lock
@@ -44,7 +45,7 @@ export interface LoginAttempt {
 export async function reserveLoginAttempt(deps: ThrottleDeps, project: Project, email: string, context: RequestContext): Promise<LoginAttempt> {
   const r = rules(project);
   if (context.throttleIp) {
-    const verdict = await deps.limiter.consume(r.perIp, `${project.projectId}:${context.throttleIp}`);
+    const verdict = await deps.limiter.consume(r.perIp, perAddressKey(project.projectId, context.throttleIp));
     if (!verdict.allowed) throw tooMany(verdict.retryAfterSeconds, "Too many login attempts from this address; retry later.");
   }
   const key = emailKey(project, email);
