@@ -3,7 +3,7 @@ import { isIPv4, isIPv6 } from "node:net";
 /**
  * The network a per-address limit counts a client under. An IPv6 subscriber is handed a whole /64
  * at the least (RFC 6177; SLAAC needs one), so counting single IPv6 addresses would give one client
- * 2^64 budgets: an IPv6 address counts as its /64, as better-auth's `ipv6Subnet` does by default.
+ * 2^64 budgets: an IPv6 address counts as its /64, as better-auth does since its advisory GHSA-p6v2-xcpg-h6xw.
  * An IPv4 address, also written IPv4-mapped (`::ffff:198.51.100.7`, a dual-stack socket's view),
  * counts as itself. Every spelling of one network (case, leading zeros, `::`, a zone) is one key.
  */
