@@ -38,7 +38,7 @@ function headerOf(request: IncomingMessage, lowerCaseName: string): string | und
 /**
  * The exchange, `POST /v1/sessions/authenticate`, answered on Node's request and response without
  * Hono: on the hot path, building Hono's web Request, Headers and Response and running its
- * middleware chain cost about a fifth of the exchange's CPU (README, Performance). Every rule is the
+ * middleware chain cost about a quarter of the exchange's CPU (README, Performance). Every rule is the
  * one the Hono stack applies, called from the same function: the request frame (id, fixed headers,
  * log line, metrics), the project secret, the body checks, the route's schema, the exchange and the
  * error translation. Only the plain case comes here; anything unusual about the request line or the
