@@ -27,8 +27,8 @@ describe("security: default limits fit a backend's login traffic", () => {
       expect(new Set(await statuses((i) => post("/v1/passwords", { email: email(i), password: STRONG_PASSWORD })))).toEqual(new Set([200]));
       // the backend's own address only: no per-IP limit applies
       expect(new Set(await statuses((i) => post("/v1/passwords/authenticate", { email: email(i), password: STRONG_PASSWORD, session_duration_minutes: 60 })))).toEqual(new Set([200]));
-      // each user's address vouched for: each counted on its own
-      const address = (i: number) => (i % 2 ? `198.51.100.${i % 250}` : `2001:db8::${i.toString(16)}`);
+      // each user's address vouched for: each counted on its own (an IPv6 address as its /64, so one /64 each)
+      const address = (i: number) => (i % 2 ? `198.51.100.${i % 250}` : `2001:db8:${i.toString(16)}::1`);
       expect(new Set(await statuses((i) => post("/v1/passwords/authenticate", { email: email(i), password: STRONG_PASSWORD }, { "Tessera-End-User-IP": address(i) })))).toEqual(new Set([200]));
       const seconds = (performance.now() - started) / 1000;
       console.log(`${USERS} sign-ups and ${2 * USERS} backend logins in ${seconds.toFixed(1)} s, no 429`);
